@@ -1,0 +1,184 @@
+"""Training and dev data for the stance model, read from ../shared/datasets as published.
+
+Every loader returns a list of Example(target, text, label, source) with label in
+LABELS = (against, neutral, favor). Label mapping follows ../shared/datasets/README.md.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import json
+import os
+import random
+import re
+from dataclasses import dataclass
+
+LABELS = ("against", "neutral", "favor")
+LABEL_ID = {l: i for i, l in enumerate(LABELS)}
+
+# The string the model sees for each built-in target. "US" is avoided because the uncased
+# tokenizer reads it as the pronoun "us"; the Rust targets file uses the same strings.
+NEWS_TARGETS = {"NATO": "NATO", "US": "the United States", "Europe": "Europe"}
+
+# SemEval-2016 Task 6 official target names, by tweeteval folder.
+SEMEVAL_TARGETS = {
+    "abortion": "Legalization of Abortion",
+    "atheism": "Atheism",
+    "climate": "Climate Change is a Real Concern",
+    "feminist": "Feminist Movement",
+    "hillary": "Hillary Clinton",
+}
+
+_US_CAPS = re.compile(r"\bUS\b")
+
+
+def normalize_text(text: str) -> str:
+    """Same rule as the Rust side (manifest `preprocess = ["us_caps_to_u.s."]`):
+    capital "US" becomes "U.S." so the uncased tokenizer does not read the pronoun "us"."""
+    return _US_CAPS.sub("U.S.", text)
+
+
+@dataclass
+class Example:
+    target: str
+    text: str
+    label: int
+    source: str
+
+
+def _ex(target, text, label, source):
+    return Example(normalize_text(target.strip()), normalize_text(text.strip()), LABEL_ID[label], source)
+
+
+# --- in-domain -------------------------------------------------------------------------------
+
+def is_dev_article(article_id: str, dev_fraction: float = 0.2) -> bool:
+    """Deterministic split by article (never by paragraph): sha1 of the article id."""
+    h = int(hashlib.sha1(article_id.encode()).hexdigest()[:8], 16)
+    return (h % 1000) < dev_fraction * 1000
+
+
+def news_stance(root: str, split: str) -> list[Example]:
+    out = []
+    with open(os.path.join(root, "news-stance", "train.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if is_dev_article(r["article_id"]) != (split == "dev"):
+                continue
+            for key, target in NEWS_TARGETS.items():
+                gold = r["gold"][key]
+                if gold == "absent":  # mention detection decides absence, not the model
+                    continue
+                out.append(_ex(target, r["text"], gold, "news-stance"))
+    return out
+
+
+# --- out-of-domain ---------------------------------------------------------------------------
+
+NEWSMTSC_ORIG = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
+NEWSMTSC_HF = {-1: "against", 0: "neutral", 1: "favor"}
+
+
+def newsmtsc_orig_train(root: str) -> list[Example]:
+    out = []
+    with open(os.path.join(root, "newsmtsc", "orig_train.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            for t in r["targets"]:
+                out.append(_ex(t["mention"], r["sentence_normalized"], NEWSMTSC_ORIG[t["polarity"]], "newsmtsc"))
+    return out
+
+
+def newsmtsc_hf(root: str, name: str) -> list[Example]:
+    out = []
+    with open(os.path.join(root, "newsmtsc", f"newsmtsc-{name}-hf_dev.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            out.append(_ex(r["mention"], r["sentence"], NEWSMTSC_HF[int(r["polarity"])], f"newsmtsc-{name}"))
+    return out
+
+
+RUW_MAP = {"FAVOR": "favor", "AGAINST": "against", "NONE": "neutral"}
+
+
+def ruw(root: str, split: str) -> list[Example]:
+    out = []
+    with open(os.path.join(root, "ruw", f"{split}.csv"), encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            for k in ("1", "2"):
+                out.append(_ex(r[f"Target {k}"], r["Tweet"], RUW_MAP[r[f"Stance {k}"].strip()], "ruw"))
+    return out
+
+
+SEMEVAL_MAP = {"0": "neutral", "1": "against", "2": "favor"}  # mapping.txt: 0 none, 1 against, 2 favor
+
+
+def semeval(root: str, split: str) -> list[Example]:
+    out = []
+    for folder, target in SEMEVAL_TARGETS.items():
+        d = os.path.join(root, "semeval2016", folder)
+        with open(os.path.join(d, f"{split}_text.txt"), encoding="utf-8") as ft, open(
+            os.path.join(d, f"{split}_labels.txt"), encoding="utf-8"
+        ) as fl:
+            for text, lab in zip(ft, fl):
+                out.append(_ex(target, text, SEMEVAL_MAP[lab.strip()], "semeval"))
+    return out
+
+
+VAST_MAP = {"0": "against", "1": "favor", "2": "neutral"}
+
+
+def vast_dev(root: str) -> list[Example]:
+    with open(os.path.join(root, "vast", "vast_dev.csv"), encoding="utf-8", newline="") as f:
+        return [_ex(r["Target"], r["Tweet"], VAST_MAP[r["Stance"].strip()], "vast") for r in csv.DictReader(f)]
+
+
+def basil(root: str) -> list[Example]:
+    """Phrase-level polarity toward an entity, with the whole paragraph that holds the phrase as
+    context: the longest news contexts among the out-of-domain sets."""
+    out = []
+    for ann_path in sorted(glob.glob(os.path.join(root, "basil", "annotations", "*", "*_ann.json"))):
+        art_path = ann_path.replace("/annotations/", "/articles/").replace("_ann.json", ".json")
+        if not os.path.exists(art_path):
+            continue
+        ann = json.load(open(ann_path, encoding="utf-8"))
+        art = json.load(open(art_path, encoding="utf-8"))
+        paragraphs = art.get("body-paragraphs", [])
+        for p in ann.get("phrase-level-annotations", []):
+            pol = {"pos": "favor", "neg": "against"}.get(p.get("polarity"))
+            if not pol or not p.get("target"):
+                continue
+            para = next((" ".join(s) for s in paragraphs if any(p["txt"] in sent for sent in s)), None)
+            if para is None:
+                continue
+            out.append(_ex(p["target"].replace("_", " "), para, pol, "basil"))
+    return out
+
+
+def ood_train(root: str, caps: dict[str, int], seed: int) -> list[Example]:
+    """Out-of-domain warm-up mix: each source capped (sampled with a fixed seed)."""
+    rng = random.Random(seed)
+    sources = {
+        "newsmtsc": newsmtsc_orig_train(root),
+        "ruw": ruw(root, "train"),
+        "semeval": semeval(root, "train"),
+        "vast": vast_dev(root),
+        "basil": basil(root),
+    }
+    out = []
+    for name, rows in sources.items():
+        rng.shuffle(rows)
+        out.extend(rows[: caps.get(name, len(rows))])
+    rng.shuffle(out)
+    return out
+
+
+def dev_sets(root: str) -> dict[str, list[Example]]:
+    return {
+        "news-stance-dev": news_stance(root, "dev"),
+        "newsmtsc-rw-dev": newsmtsc_hf(root, "rw"),
+        "newsmtsc-mt-dev": newsmtsc_hf(root, "mt"),
+        "ruw-val": ruw(root, "val"),
+        "semeval-val": semeval(root, "val"),
+    }

@@ -1,0 +1,15 @@
+//! slant: stance of news and opinion writing toward NATO, the United States and Europe,
+//! paragraph by paragraph, with a local transformer.
+//!
+//! The modules are the pipeline, in order: [`ingest`] → [`segment`] → [`targets`] → [`model`] →
+//! [`score`]. Each stage only consumes what the previous ones produced.
+
+pub mod commands;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod score;
+pub mod segment;
+pub mod targets;
+
+pub use error::{Error, Result};

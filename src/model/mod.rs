@@ -1,0 +1,309 @@
+//! Model: a sequence-pair classifier described by a manifest, run with ONNX Runtime.
+//!
+//! Input is `[CLS] first [SEP] second [SEP]` (for stance: target label, paragraph). Each distinct
+//! text is tokenized once and its pair encodings built from those ids for every target. Texts too
+//! long for the model are never truncated: they are cut into overlapping windows, each window is
+//! classified, and the window probabilities are averaged weighted by window length, so every token
+//! counts about equally wherever it falls.
+
+pub mod manifest;
+pub mod runtime;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use tokenizers::Tokenizer;
+
+pub use manifest::Manifest;
+
+use crate::error::{Error, Result};
+
+/// One thing to classify: a short first segment (the target label) and a text.
+#[derive(Debug, Clone, Copy)]
+pub struct PairInput<'a> {
+    pub first: &'a str,
+    pub second: &'a str,
+}
+
+/// Class probabilities in manifest label order, plus how many windows the text needed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub probs: Vec<f32>,
+    pub windows: usize,
+}
+
+/// What the scoring stage needs from a model: labels and batched pair classification.
+pub trait PairClassifier {
+    fn manifest(&self) -> &Manifest;
+    fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    pub threads: usize,
+    pub batch_size: usize,
+    /// Tokens shared by consecutive windows of a long text.
+    pub window_overlap: usize,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions { threads: std::thread::available_parallelism().map_or(2, |n| n.get()), batch_size: 32, window_overlap: 64 }
+    }
+}
+
+pub struct OnnxClassifier {
+    manifest: Manifest,
+    tokenizer: Tokenizer,
+    session: Session,
+    opts: ModelOptions,
+    cls: u32,
+    sep: u32,
+    pad: u32,
+    pub dir: PathBuf,
+}
+
+/// The default model folder: `models/stance-minilm-l6` in the working directory, else beside the
+/// crate that built this binary (so `cargo run` works from anywhere in the checkout).
+pub fn default_model_dir() -> PathBuf {
+    let local = PathBuf::from("models/stance-minilm-l6");
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance-minilm-l6")
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+impl OnnxClassifier {
+    pub fn load(dir: &Path, opts: ModelOptions) -> Result<OnnxClassifier> {
+        let manifest = Manifest::load(dir)?;
+        let model_err = |message: String, help: &str| Error::Model { dir: dir.to_path_buf(), message, help: help.into() };
+        let model_path = dir.join(&manifest.model_file);
+        let tok_path = dir.join(&manifest.tokenizer_file);
+        for (p, what) in [(&model_path, "model"), (&tok_path, "tokenizer")] {
+            if !p.is_file() {
+                return Err(model_err(format!("{what} file {} is missing", p.display()), "restore the model folder from git (git lfs is not used) or rebuild it with scripts/train/run.sh"));
+            }
+        }
+        let sha = sha256_file(&model_path)?;
+        if sha != manifest.sha256 {
+            return Err(model_err(
+                format!("{} has sha256 {sha}, but manifest.json expects {}", model_path.display(), manifest.sha256),
+                "the model file was changed or corrupted: restore it from git, or rebuild the model so the manifest matches",
+            ));
+        }
+        let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| model_err(format!("cannot read {}: {e}", tok_path.display()), "tokenizer.json must be a Hugging Face tokenizers file"))?;
+        // Padding and truncation are done here (dynamic padding, windows), never by the tokenizer.
+        tokenizer.with_padding(None);
+        tokenizer.with_truncation(None).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| model_err(format!("tokenizer has no {t} token"), "the model must use a BERT-style vocabulary"));
+        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+
+        let env = runtime::environment()?;
+        let ort_err = |e: ort::Error<ort::session::builder::SessionBuilder>| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() };
+        let session = Session::builder(env)
+            .map_err(|e| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() })?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(ort_err)?
+            .with_intra_threads(opts.threads.max(1))
+            .map_err(ort_err)?
+            .with_inter_threads(1)
+            .map_err(ort_err)?
+            .commit_from_file(&model_path)
+            .map_err(|e| model_err(format!("ONNX Runtime cannot load {}: {e}", model_path.display()), "the file must be an ONNX model; restore it from git"))?;
+        Ok(OnnxClassifier { manifest, tokenizer, session, opts, cls, sep, pad, dir: dir.to_path_buf() })
+    }
+
+    fn preprocess<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for step in &self.manifest.preprocess {
+            if step == "us_caps_to_u.s." {
+                // the uncased vocabulary reads "US" as "us"; "U.S." keeps it a country
+                static US: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| regex::Regex::new(r"\bUS\b").expect("static regex"));
+                if US.is_match(&out) {
+                    out = std::borrow::Cow::Owned(US.replace_all(&out, "U.S.").into_owned());
+                }
+            }
+        }
+        out
+    }
+
+    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let pre = self.preprocess(text);
+        self.tokenizer.encode(pre.as_ref(), false).map(|e| e.get_ids().to_vec()).map_err(|e| Error::Tokenizer(e.to_string()))
+    }
+
+    /// Token windows of a text for a first segment of `first_len` tokens.
+    fn windows(&self, text_ids: &[u32], first_len: usize) -> Vec<std::ops::Range<usize>> {
+        let budget = self.manifest.max_seq_len.saturating_sub(first_len + 3).max(16);
+        window_ranges(text_ids.len(), budget, self.opts.window_overlap.min(budget / 2))
+    }
+}
+
+/// Overlapping windows of at most `size` tokens covering `0..len`; the last one ends at `len`.
+pub fn window_ranges(len: usize, size: usize, overlap: usize) -> Vec<std::ops::Range<usize>> {
+    if len <= size {
+        return vec![0..len];
+    }
+    let step = size - overlap;
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        if start + size >= len {
+            out.push(len - size..len);
+            break;
+        }
+        out.push(start..start + size);
+        start += step;
+    }
+    out
+}
+
+fn softmax(logits: &[f32], temperature: f32) -> Vec<f32> {
+    let t = if temperature > 0.0 { temperature } else { 1.0 };
+    let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|l| ((l - max) / t).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+struct Window {
+    pair: usize,
+    ids: Vec<i64>,
+    type_ids: Vec<i64>,
+    weight: f32,
+}
+
+impl PairClassifier for OnnxClassifier {
+    fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
+        // Tokenize each distinct text and first segment once, in parallel.
+        let mut distinct: Vec<&str> = inputs.iter().flat_map(|p| [p.first, p.second]).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let encoded: Vec<Vec<u32>> = distinct.par_iter().map(|t| self.encode(t)).collect::<Result<_>>()?;
+        let ids: HashMap<&str, &Vec<u32>> = distinct.iter().copied().zip(encoded.iter()).collect();
+
+        let mut windows: Vec<Window> = Vec::new();
+        let mut n_windows = vec![0usize; inputs.len()];
+        for (i, p) in inputs.iter().enumerate() {
+            let first = ids[p.first];
+            let second = ids[p.second];
+            for r in self.windows(second, first.len()) {
+                let body = &second[r.clone()];
+                let mut ids = Vec::with_capacity(first.len() + body.len() + 3);
+                ids.push(self.cls as i64);
+                ids.extend(first.iter().map(|&x| x as i64));
+                ids.push(self.sep as i64);
+                let first_part = ids.len();
+                ids.extend(body.iter().map(|&x| x as i64));
+                ids.push(self.sep as i64);
+                let mut type_ids = vec![0i64; first_part];
+                type_ids.resize(ids.len(), 1);
+                windows.push(Window { pair: i, ids, type_ids, weight: body.len().max(1) as f32 });
+                n_windows[i] += 1;
+            }
+        }
+
+        // Length-sorted batches with dynamic padding; ties keep input order, so the same input
+        // always makes the same batches.
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| windows[i].ids.len());
+        let n_labels = self.manifest.labels.len();
+        let temperature = self.manifest.calibration.as_ref().map_or(1.0, |c| c.temperature);
+        let mut sums = vec![vec![0f32; n_labels]; inputs.len()];
+        let mut weights = vec![0f32; inputs.len()];
+        for batch in order.chunks(self.opts.batch_size.max(1)) {
+            let width = batch.iter().map(|&i| windows[i].ids.len()).max().unwrap_or(0);
+            let rows = batch.len();
+            let mut ids = vec![self.pad as i64; rows * width];
+            let mut mask = vec![0i64; rows * width];
+            let mut types = vec![0i64; rows * width];
+            for (r, &w) in batch.iter().enumerate() {
+                let win = &windows[w];
+                let off = r * width;
+                ids[off..off + win.ids.len()].copy_from_slice(&win.ids);
+                mask[off..off + win.ids.len()].iter_mut().for_each(|m| *m = 1);
+                types[off..off + win.ids.len()].copy_from_slice(&win.type_ids);
+            }
+            let logits = self.run_batch(rows, width, ids, mask, types)?;
+            for (r, &w) in batch.iter().enumerate() {
+                let probs = softmax(&logits[r * n_labels..(r + 1) * n_labels], temperature);
+                let win = &windows[w];
+                for (s, p) in sums[win.pair].iter_mut().zip(probs) {
+                    *s += p * win.weight;
+                }
+                weights[win.pair] += win.weight;
+            }
+            on_batch(rows);
+        }
+        Ok(sums
+            .into_iter()
+            .zip(weights)
+            .zip(n_windows)
+            .map(|((s, w), windows)| Prediction { probs: s.into_iter().map(|x| x / w).collect(), windows })
+            .collect())
+    }
+}
+
+impl OnnxClassifier {
+    fn run_batch(&mut self, rows: usize, width: usize, ids: Vec<i64>, mask: Vec<i64>, types: Vec<i64>) -> Result<Vec<f32>> {
+        let inf = |e: ort::Error| Error::Inference(e.to_string());
+        let shape = [rows, width];
+        let names = &self.manifest.inputs;
+        let mut feed: Vec<(String, ort::session::SessionInputValue)> = vec![
+            (names.input_ids.clone(), Tensor::from_array((shape, ids)).map_err(inf)?.into()),
+            (names.attention_mask.clone(), Tensor::from_array((shape, mask)).map_err(inf)?.into()),
+        ];
+        if let Some(tt) = &names.token_type_ids {
+            feed.push((tt.clone(), Tensor::from_array((shape, types)).map_err(inf)?.into()));
+        }
+        let output = self.manifest.output.clone();
+        let n_labels = self.manifest.labels.len();
+        let outputs = self.session.run(feed).map_err(inf)?;
+        let value = outputs.get(&output).ok_or_else(|| Error::Inference(format!("model has no output named {output:?}")))?;
+        let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(inf)?;
+        if out_shape.len() != 2 || out_shape[0] as usize != rows || out_shape[1] as usize != n_labels {
+            return Err(Error::Inference(format!("output {output:?} has shape {out_shape:?}, expected [{rows}, {n_labels}] (labels in manifest)")));
+        }
+        Ok(data.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_everything_with_overlap() {
+        assert_eq!(window_ranges(10, 20, 5), vec![0..10]);
+        let w = window_ranges(3000, 250, 62);
+        assert_eq!(w.first().unwrap().start, 0);
+        assert_eq!(w.last().unwrap().end, 3000);
+        for pair in w.windows(2) {
+            assert!(pair[1].start < pair[0].end, "windows overlap");
+            assert!(pair[1].start > pair[0].start);
+        }
+        assert!(w.iter().all(|r| r.len() == 250));
+    }
+
+    #[test]
+    fn softmax_with_temperature() {
+        let p = softmax(&[1.0, 2.0, 3.0], 1.0);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        let flat = softmax(&[1.0, 2.0, 3.0], 100.0);
+        assert!(flat[2] - flat[0] < p[2] - p[0]);
+    }
+}
