@@ -9,7 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions};
 use crate::model::{ModelOptions, OnnxClassifier};
-use crate::score::{self, JsonlSink, RunStats, ScoreOptions};
+use crate::aggregate::{self, AggregateOptions, GroupBy};
+use crate::model::Manifest;
+use crate::report::Report;
+use crate::score::{self, JsonlSink, RunStats, ScoreOptions, StanceScore};
 use crate::segment::Section;
 use crate::targets::TargetSet;
 
@@ -49,6 +52,17 @@ pub fn load_targets(path: Option<&PathBuf>) -> Result<TargetSet> {
 }
 
 pub fn score(req: &ScoreRequest) -> Result<ScoreSummary> {
+    let mut sink = match &req.output {
+        Some(p) => JsonlSink::file(p)?,
+        None => JsonlSink::stdout(),
+    };
+    let summary = score_with(req, &mut |s| sink.write(&s))?;
+    sink.finish()?;
+    Ok(summary)
+}
+
+/// Score as `slant score` does, handing each record to `sink`.
+pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Result<()>) -> Result<ScoreSummary> {
     let started = Instant::now();
     let threads = req.threads.unwrap_or_else(|| ModelOptions::default().threads).max(1);
     // One rayon pool for CPU-side work (tokenization), sized like ONNX Runtime's intra-op pool.
@@ -77,10 +91,6 @@ pub fn score(req: &ScoreRequest) -> Result<ScoreSummary> {
     } else {
         None
     };
-    let mut sink = match &req.output {
-        Some(p) => JsonlSink::file(p)?,
-        None => JsonlSink::stdout(),
-    };
     let stats = score::score_articles(
         &ingested.articles,
         &targets,
@@ -91,11 +101,133 @@ pub fn score(req: &ScoreRequest) -> Result<ScoreSummary> {
                 b.inc(n as u64)
             }
         },
-        &mut |s| sink.write(&s),
+        sink,
     )?;
-    sink.finish()?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     Ok(ScoreSummary { stats, skipped: ingested.skipped, warnings: ingested.warnings, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// How `profile` and `report` group scores; `auto` reads small inputs (≤ 12 documents) per
+/// document and corpora per outlet.
+pub fn resolve_grouping(by: &str, scores: &[StanceScore]) -> Result<GroupBy> {
+    if by == "auto" {
+        let mut docs: Vec<&str> = scores.iter().map(|s| s.doc_id.as_str()).collect();
+        docs.sort_unstable();
+        docs.dedup();
+        return Ok(if docs.len() <= 12 { GroupBy::Document } else { GroupBy::Source });
+    }
+    GroupBy::parse(by)
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileRequest {
+    pub by: String,
+    pub contrast: Option<(String, String)>,
+    pub resamples: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProfileOutput {
+    pub profile: aggregate::Profile,
+    pub contrasts: Vec<aggregate::Contrast>,
+}
+
+pub fn profile(scores: &[StanceScore], req: &ProfileRequest) -> Result<ProfileOutput> {
+    let by = resolve_grouping(&req.by, scores)?;
+    let opts = AggregateOptions { by, resamples: req.resamples.max(1000), ..AggregateOptions::default() };
+    let profile = aggregate::profile(scores, &opts);
+    let pair = match &req.contrast {
+        Some((a, b)) => Some((aggregate::resolve_group(scores, by, a)?, aggregate::resolve_group(scores, by, b)?)),
+        None => aggregate::default_contrast(scores, by),
+    };
+    let contrasts = pair.map(|(a, b)| aggregate::contrast(scores, &a, &b, &opts)).unwrap_or_default();
+    Ok(ProfileOutput { profile, contrasts })
+}
+
+/// True if `path` is a scores file written by `slant score` (its first record has probs and a target).
+pub fn is_scores_file(path: &std::path::Path) -> bool {
+    if path.extension().is_none_or(|e| e != "jsonl") || !path.is_file() {
+        return false;
+    }
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    use std::io::BufRead;
+    let first = std::io::BufReader::new(f).lines().map_while(|l| l.ok()).find(|l| !l.trim().is_empty());
+    first.and_then(|l| serde_json::from_str::<serde_json::Value>(&l).ok()).is_some_and(|v| v.get("probs").is_some() && v.get("target").is_some())
+}
+
+/// `slant report`: score (unless given scores.jsonl), profile, contrast, write the report files.
+pub fn report(score_req: &ScoreRequest, profile_req: &ProfileRequest, out_dir: &std::path::Path) -> Result<(Report, Option<ScoreSummary>)> {
+    let (scores, summary) = if score_req.inputs.len() == 1 && is_scores_file(&score_req.inputs[0]) {
+        (aggregate::read_scores(&score_req.inputs[0])?, None)
+    } else {
+        let mut scores = Vec::new();
+        let req = ScoreRequest { output: None, ..score_req.clone() };
+        let summary = score_with(&req, &mut |s| {
+            scores.push(s);
+            Ok(())
+        })?;
+        (scores, Some(summary))
+    };
+    if scores.is_empty() {
+        return Err(Error::Usage("no paragraph mentions a target, so there is nothing to report\n  help: check --targets and --sections, or use --all-targets".into()));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let mut sink = JsonlSink::file(&out_dir.join("scores.jsonl"))?;
+    for s in &scores {
+        sink.write(s)?;
+    }
+    sink.finish()?;
+    let out = profile(&scores, profile_req)?;
+    let manifest = Manifest::load(&score_req.model_dir).ok();
+    let report = Report::build(&scores, manifest.as_ref(), out.profile, out.contrasts);
+    report.write(out_dir)?;
+    Ok((report, summary))
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalRequest {
+    pub fixtures: Vec<PathBuf>,
+    pub format: Option<String>,
+    pub model_dir: PathBuf,
+    pub targets: Option<PathBuf>,
+    pub threads: Option<usize>,
+    pub batch_size: usize,
+}
+
+fn load_model(req: &EvalRequest) -> Result<OnnxClassifier> {
+    let threads = req.threads.unwrap_or_else(|| ModelOptions::default().threads).max(1);
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    OnnxClassifier::load(&req.model_dir, ModelOptions { threads, batch_size: req.batch_size, ..ModelOptions::default() })
+}
+
+/// `slant eval`: metrics for each fixture file.
+pub fn eval(req: &EvalRequest) -> Result<Vec<crate::eval::EvalReport>> {
+    let targets = load_targets(req.targets.as_ref())?;
+    let mut model = load_model(req)?;
+    req.fixtures
+        .iter()
+        .map(|path| {
+            let (format, fixtures) = crate::eval::load(path, req.format.as_deref())?;
+            crate::eval::evaluate(path, format, &fixtures, &targets, &mut model)
+        })
+        .collect()
+}
+
+/// `slant calibrate`: fit a temperature on dev fixtures and store it in the model manifest.
+pub fn calibrate(req: &EvalRequest) -> Result<crate::eval::CalibrationFit> {
+    let targets = load_targets(req.targets.as_ref())?;
+    let mut model = load_model(req)?;
+    model.clear_calibration();
+    let (mut gold, mut probs) = (Vec::new(), Vec::new());
+    for path in &req.fixtures {
+        let (_, fixtures) = crate::eval::load(path, req.format.as_deref())?;
+        let s = crate::eval::score_fixtures(&fixtures, &targets, &mut model)?;
+        gold.extend(s.gold);
+        probs.extend(s.probs);
+    }
+    let fit = crate::eval::fit_temperature(&gold, &probs, req.fixtures.iter().map(|p| p.display().to_string()).collect());
+    crate::eval::write_calibration(&req.model_dir, &fit)?;
+    Ok(fit)
 }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use slant::commands::{self, ScoreRequest};
+use clap::{Args, Parser, Subcommand};
+use slant::commands::{self, ProfileRequest, ScoreRequest, ScoreSummary};
 
 #[derive(Parser)]
 #[command(name = "slant", version, about = "Stance toward NATO, the US and Europe in news and opinion writing, paragraph by paragraph")]
@@ -13,40 +13,122 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Args)]
+struct ScoreArgs {
+    /// Files (.txt, .md, .html, .jsonl) or directories of them.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Model folder (manifest.json, model.onnx, tokenizer.json) [default: models/stance-minilm-l6].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Targets TOML (default: built-in NATO, US, Europe; see `slant targets`).
+    #[arg(long)]
+    targets: Option<PathBuf>,
+    /// Sections to score, comma-separated: body, comments, boilerplate.
+    #[arg(long, default_value = "body,comments")]
+    sections: String,
+    /// Score every target for every paragraph, mentioned or not.
+    #[arg(long)]
+    all_targets: bool,
+    /// Threads for tokenization and ONNX Runtime [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Model windows per inference batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Refuse invalid UTF-8 and malformed JSONL lines instead of warning and going on.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args)]
+struct GroupArgs {
+    /// Group by source (outlet), document, or leaning; auto = document for ≤ 12 documents, else source.
+    #[arg(long, default_value = "auto")]
+    by: String,
+    /// Contrast two groups (names or unique prefixes) [default: the first two groups].
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    contrast: Option<Vec<String>>,
+    /// Bootstrap resamples for confidence intervals (at least 1000).
+    #[arg(long, default_value_t = 2000)]
+    resamples: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Score every paragraph that mentions a target; one JSON line per (paragraph, target).
     Score {
-        /// Files (.txt, .md, .html, .jsonl) or directories of them.
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        args: ScoreArgs,
         /// Write JSON lines here instead of stdout (atomically: the file appears when complete).
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Model folder (manifest.json, model.onnx, tokenizer.json).
+    },
+    /// Profile scores per group and target, with bootstrap CIs and a contrast between two groups.
+    Profile {
+        /// scores.jsonl written by `slant score`.
+        scores: PathBuf,
+        #[command(flatten)]
+        group: GroupArgs,
+        /// Write the profile JSON here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Score, profile and contrast; write report.json, report.md, report.html and scores.jsonl.
+    Report {
+        #[command(flatten)]
+        args: ScoreArgs,
+        #[command(flatten)]
+        group: GroupArgs,
+        /// Output directory.
+        #[arg(short, long, default_value = "out")]
+        output: PathBuf,
+    },
+    /// Evaluate the model on labelled fixtures or public stance sets in their native format.
+    Eval {
+        /// Fixture files (slant JSONL) or public data sets (NewsMTSC jsonl, tweeteval stance folder, VAST csv, RUW csv).
+        #[arg(required = true)]
+        fixtures: Vec<PathBuf>,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// slant, newsmtsc, semeval, vast or ruw [default: detected from the file].
         #[arg(long)]
-        model: Option<PathBuf>,
-        /// Targets TOML (default: built-in NATO, US, Europe; see `slant targets`).
+        format: Option<String>,
+        /// Print one JSON object per fixture file instead of tables.
         #[arg(long)]
-        targets: Option<PathBuf>,
-        /// Sections to score, comma-separated: body, comments, boilerplate.
-        #[arg(long, default_value = "body,comments")]
-        sections: String,
-        /// Score every target for every paragraph, mentioned or not.
+        json: bool,
+    },
+    /// Fit a temperature on dev fixtures and write it into the model's manifest.json.
+    Calibrate {
+        /// Dev fixtures (never the set you report).
+        #[arg(required = true)]
+        fixtures: Vec<PathBuf>,
+        #[command(flatten)]
+        model: ModelArgs,
         #[arg(long)]
-        all_targets: bool,
-        /// Threads for tokenization and ONNX Runtime (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Model windows per inference batch.
-        #[arg(long, default_value_t = 32)]
-        batch_size: usize,
-        /// Refuse invalid UTF-8 and malformed JSONL lines instead of warning and going on.
-        #[arg(long)]
-        strict: bool,
+        format: Option<String>,
     },
     /// Print the built-in targets file, to copy and extend with --targets.
     Targets,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Model folder [default: models/stance-minilm-l6].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Targets TOML (default: built-in NATO, US, Europe).
+    #[arg(long)]
+    targets: Option<PathBuf>,
+    /// Threads [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+}
+
+fn eval_request(fixtures: Vec<PathBuf>, m: ModelArgs, format: Option<String>) -> commands::EvalRequest {
+    commands::EvalRequest { fixtures, format, model_dir: m.model.unwrap_or_else(slant::model::default_model_dir), targets: m.targets, threads: m.threads, batch_size: m.batch_size }
 }
 
 fn main() -> ExitCode {
@@ -60,33 +142,76 @@ fn main() -> ExitCode {
     }
 }
 
+fn score_request(a: ScoreArgs, output: Option<PathBuf>) -> anyhow::Result<ScoreRequest> {
+    Ok(ScoreRequest {
+        inputs: a.inputs,
+        output,
+        model_dir: a.model.unwrap_or_else(slant::model::default_model_dir),
+        targets: a.targets,
+        sections: commands::parse_sections(&a.sections)?,
+        all_targets: a.all_targets,
+        threads: a.threads,
+        batch_size: a.batch_size,
+        strict: a.strict,
+    })
+}
+
+fn profile_request(g: GroupArgs) -> ProfileRequest {
+    ProfileRequest { by: g.by, contrast: g.contrast.map(|v| (v[0].clone(), v[1].clone())), resamples: g.resamples }
+}
+
+fn print_summary(s: &ScoreSummary) {
+    for sk in &s.skipped {
+        eprintln!("skipped: {}: {}", sk.what, sk.reason.lines().next().unwrap_or(""));
+    }
+    eprintln!(
+        "slant: {} documents, {} paragraphs, {} pairs scored in {:.1}s ({:.1} pairs/s); {} files skipped, {} warnings",
+        s.stats.documents,
+        s.stats.paragraphs,
+        s.stats.pairs,
+        s.seconds,
+        s.stats.pairs as f64 / s.seconds.max(1e-9),
+        s.skipped.len(),
+        s.warnings.len()
+    );
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Score { inputs, output, model, targets, sections, all_targets, threads, batch_size, strict } => {
-            let req = ScoreRequest {
-                inputs,
-                output,
-                model_dir: model.unwrap_or_else(slant::model::default_model_dir),
-                targets,
-                sections: commands::parse_sections(&sections)?,
-                all_targets,
-                threads,
-                batch_size,
-                strict,
-            };
-            let s = commands::score(&req)?;
-            for sk in &s.skipped {
-                eprintln!("skipped: {}: {}", sk.what, sk.reason.lines().next().unwrap_or(""));
+        Command::Score { args, output } => print_summary(&commands::score(&score_request(args, output)?)?),
+        Command::Profile { scores, group, output } => {
+            let scores = slant::aggregate::read_scores(&scores)?;
+            let out = commands::profile(&scores, &profile_request(group))?;
+            let json = serde_json::to_string_pretty(&out)?;
+            match output {
+                Some(p) => slant::score::write_atomically(&p, json.as_bytes())?,
+                None => println!("{json}"),
             }
-            eprintln!(
-                "slant: {} documents, {} paragraphs, {} pairs scored in {:.1}s ({:.1} pairs/s); {} files skipped, {} warnings",
-                s.stats.documents,
-                s.stats.paragraphs,
-                s.stats.pairs,
-                s.seconds,
-                s.stats.pairs as f64 / s.seconds.max(1e-9),
-                s.skipped.len(),
-                s.warnings.len()
+        }
+        Command::Report { args, group, output } => {
+            let (report, summary) = commands::report(&score_request(args, None)?, &profile_request(group), &output)?;
+            if let Some(s) = summary {
+                print_summary(&s);
+            }
+            eprintln!("slant: wrote {}/report.json, report.md, report.html, scores.jsonl", output.display());
+            for c in &report.contrasts {
+                eprintln!("  {}: {} {:+.2} vs {} {:+.2} (diff {:+.2}, 95% CI [{:+.2}, {:+.2}], p {:.4})", c.target, c.a, c.mean_a, c.b, c.mean_b, c.diff, c.ci_low, c.ci_high, c.p_value);
+            }
+        }
+        Command::Eval { fixtures, model, format, json } => {
+            for r in commands::eval(&eval_request(fixtures, model, format))? {
+                if json {
+                    println!("{}", serde_json::to_string(&r)?);
+                } else {
+                    println!("{}", r.to_table());
+                }
+            }
+        }
+        Command::Calibrate { fixtures, model, format } => {
+            let fit = commands::calibrate(&eval_request(fixtures, model, format))?;
+            println!(
+                "temperature {:.2} fitted on {} pairs: NLL {:.4} -> {:.4}, ECE {:.4} -> {:.4} (written to manifest.json)",
+                fit.temperature, fit.n, fit.nll_before, fit.nll_after, fit.ece_before, fit.ece_after
             );
         }
         Command::Targets => print!("{}", slant::targets::DEFAULT_TOML),

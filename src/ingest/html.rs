@@ -56,6 +56,7 @@ pub(super) fn read(path: &Path, html: &str, sources: &SourceMap) -> Article {
         title,
         date: meta("article:published_time"),
         url: meta("og:url"),
+        leaning: None,
         text,
         hints,
         origin: path.to_path_buf(),

@@ -15,6 +15,8 @@ struct Record {
     title: Option<String>,
     date: Option<String>,
     url: Option<String>,
+    #[serde(alias = "leaning")]
+    source_leaning: Option<String>,
     text: Option<String>,
 }
 
@@ -68,6 +70,7 @@ pub(super) fn read(path: &Path, data: &str, sources: &SourceMap, opts: &IngestOp
             title: rec.title,
             date: rec.date,
             url: rec.url,
+            leaning: rec.source_leaning,
             text,
             hints: Vec::new(),
             origin: path.to_path_buf(),

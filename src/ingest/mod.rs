@@ -22,6 +22,8 @@ pub struct Article {
     pub title: Option<String>,
     pub date: Option<String>,
     pub url: Option<String>,
+    /// The outlet's political leaning where the input gives one (JSONL `source_leaning`).
+    pub leaning: Option<String>,
     pub text: String,
     /// Byte ranges of `text` whose role the format told us (HTML comment containers, captions).
     pub hints: Vec<Hint>,

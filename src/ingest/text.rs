@@ -11,6 +11,7 @@ pub(super) fn read(path: &Path, text: &str, sources: &SourceMap) -> Article {
         title: headline(text),
         date: None,
         url: None,
+        leaning: None,
         text: text.to_string(),
         hints: Vec::new(),
         origin: path.to_path_buf(),

@@ -123,6 +123,11 @@ impl OnnxClassifier {
         Ok(OnnxClassifier { manifest, tokenizer, session, opts, cls, sep, pad, dir: dir.to_path_buf() })
     }
 
+    /// For calibration: probabilities must be fitted at temperature 1.
+    pub fn clear_calibration(&mut self) {
+        self.manifest.calibration = None;
+    }
+
     fn preprocess<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
         let mut out = std::borrow::Cow::Borrowed(text);
         for step in &self.manifest.preprocess {

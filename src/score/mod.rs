@@ -47,6 +47,8 @@ pub struct StanceScore {
     pub date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaning: Option<String>,
     pub paragraph: usize,
     pub section: Section,
     /// Character offsets of the paragraph in the document text.
@@ -155,6 +157,7 @@ pub fn score_articles(
                 title: job.article.title.clone(),
                 date: job.article.date.clone(),
                 url: job.article.url.clone(),
+                leaning: job.article.leaning.clone(),
                 paragraph: job.paragraph.index,
                 section: job.paragraph.section,
                 start: char_offset(&job.article.text, job.paragraph.range.start),

@@ -21,6 +21,9 @@ impl JsonlSink {
 
     pub fn file(path: &Path) -> Result<JsonlSink> {
         let partial = partial_path(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
         let f = std::fs::File::create(&partial).map_err(|e| Error::io(&partial, e))?;
         Ok(JsonlSink { out: Box::new(BufWriter::new(f)), target: Some((partial, path.to_path_buf())) })
     }
@@ -51,6 +54,9 @@ fn partial_path(path: &Path) -> PathBuf {
 /// Write a whole file atomically.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let partial = partial_path(path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
     std::fs::write(&partial, bytes).map_err(|e| Error::io(&partial, e))?;
     std::fs::rename(&partial, path).map_err(|e| Error::io(path, e))
 }

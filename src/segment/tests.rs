@@ -51,7 +51,7 @@ fn seed_001_caption_and_seed_000_read_time_are_boilerplate() {
 }
 
 fn article(text: &str) -> Article {
-    Article { id: "x".into(), source: "s".into(), title: None, date: None, url: None, text: text.into(), hints: vec![], origin: "x.txt".into() }
+    Article { id: "x".into(), source: "s".into(), title: None, date: None, url: None, leaning: None, text: text.into(), hints: vec![], origin: "x.txt".into() }
 }
 
 #[test]

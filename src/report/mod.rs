@@ -1,0 +1,128 @@
+//! Report: profiles and contrasts as `report.json` (schema in `docs/report.schema.json`),
+//! `report.md` and a self-contained `report.html` with inline SVG charts.
+
+mod charts;
+mod html;
+mod markdown;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Contrast, Profile};
+use crate::error::{Error, Result};
+use crate::model::Manifest;
+use crate::score::{StanceScore, write_atomically};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub generator: String,
+    pub model: ModelSummary,
+    pub input: InputSummary,
+    pub profile: Profile,
+    pub contrasts: Vec<Contrast>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub sha256: String,
+    /// Dev-set metrics from the model manifest (absent when the scores came from another model).
+    pub evaluation: Option<serde_json::Value>,
+    pub int8_fp32_agreement: Option<serde_json::Value>,
+    pub calibration: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputSummary {
+    pub documents: usize,
+    pub scored_pairs: usize,
+    pub editorial_pairs: usize,
+    pub comment_pairs: usize,
+    pub targets: Vec<String>,
+}
+
+impl Report {
+    pub fn build(scores: &[StanceScore], manifest: Option<&Manifest>, profile: Profile, contrasts: Vec<Contrast>) -> Report {
+        let mut docs: Vec<&str> = scores.iter().map(|s| s.doc_id.as_str()).collect();
+        docs.sort_unstable();
+        docs.dedup();
+        let mut targets: Vec<String> = Vec::new();
+        for s in scores {
+            if !targets.contains(&s.target) {
+                targets.push(s.target.clone());
+            }
+        }
+        let (name, sha) = scores.first().map_or_else(|| (String::new(), String::new()), |s| (s.model.name.clone(), s.model.sha256.clone()));
+        // the manifest's figures describe the scores only if it is the model that produced them
+        let m = manifest.filter(|m| m.sha256 == sha);
+        let extra = |k: &str| m.and_then(|m| m.extra.get(k).cloned());
+        Report {
+            schema_version: SCHEMA_VERSION,
+            generator: format!("slant {}", env!("CARGO_PKG_VERSION")),
+            model: ModelSummary {
+                name,
+                sha256: sha,
+                evaluation: extra("metrics"),
+                int8_fp32_agreement: extra("int8_fp32_agreement"),
+                calibration: m.and_then(|m| m.calibration.as_ref()).map(|c| serde_json::to_value(c).unwrap_or_default()),
+            },
+            input: InputSummary {
+                documents: docs.len(),
+                scored_pairs: scores.len(),
+                editorial_pairs: scores.iter().filter(|s| s.section == crate::segment::Section::Body).count(),
+                comment_pairs: scores.iter().filter(|s| s.section == crate::segment::Section::Comments).count(),
+                targets,
+            },
+            profile,
+            contrasts,
+        }
+    }
+
+    pub fn to_markdown(&self) -> String {
+        markdown::render(self)
+    }
+
+    pub fn to_html(&self) -> Result<String> {
+        html::render(self).map_err(|e| Error::Usage(format!("could not draw the report charts: {e}")))
+    }
+
+    /// Write report.json, report.md and report.html into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| Error::Usage(e.to_string()))?;
+        write_atomically(&dir.join("report.json"), json.as_bytes())?;
+        write_atomically(&dir.join("report.md"), self.to_markdown().as_bytes())?;
+        write_atomically(&dir.join("report.html"), self.to_html()?.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// Numbers as the reports print them: signed, two decimals.
+pub(crate) fn signed(x: f64) -> String {
+    if x.is_nan() { "–".into() } else { format!("{x:+.2}") }
+}
+
+pub(crate) fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+pub(crate) fn p_value(p: f64) -> String {
+    if p < 0.001 { "< 0.001".into() } else { format!("{p:.3}") }
+}
+
+/// Macro-F1 per dev set from the manifest's `metrics` object, as (set, fp32, int8) rows.
+pub(crate) fn eval_rows(eval: &serde_json::Value) -> Vec<(String, Option<f64>, Option<f64>)> {
+    let fp32 = eval.get("fp32").and_then(|v| v.as_object());
+    let Some(fp32) = fp32 else { return Vec::new() };
+    fp32.iter()
+        .map(|(set, m)| {
+            let f = m.get("macro_f1").and_then(|x| x.as_f64());
+            let i = eval.get("int8").and_then(|v| v.get(set)).and_then(|m| m.get("macro_f1")).and_then(|x| x.as_f64());
+            (set.clone(), f, i)
+        })
+        .collect()
+}
