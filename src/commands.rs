@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions};
+use crate::model::cache::{Cached, PredictionCache};
 use crate::model::{ModelOptions, OnnxClassifier};
 use crate::aggregate::{self, AggregateOptions, GroupBy};
 use crate::model::Manifest;
@@ -27,6 +28,8 @@ pub struct ScoreRequest {
     pub threads: Option<usize>,
     pub batch_size: usize,
     pub strict: bool,
+    /// Prediction cache file; None = no cache (`--no-cache`).
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -35,6 +38,8 @@ pub struct ScoreSummary {
     pub skipped: Vec<ingest::Skipped>,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// (hits, misses) of the prediction cache, when one was used.
+    pub cache: Option<(usize, usize)>,
 }
 
 pub fn parse_sections(list: &str) -> Result<Vec<Section>> {
@@ -76,7 +81,16 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
     if ingested.articles.is_empty() {
         return Err(Error::Usage("no readable documents in the input".into()));
     }
-    let mut model = OnnxClassifier::load(&req.model_dir, ModelOptions { threads, batch_size: req.batch_size, ..ModelOptions::default() })?;
+    let model = OnnxClassifier::load(&req.model_dir, ModelOptions { threads, batch_size: req.batch_size, ..ModelOptions::default() })?;
+    let (mut plain, mut cached) = match &req.cache {
+        Some(path) => (None, Some(Cached::new(model, PredictionCache::open(path)?))),
+        None => (Some(model), None),
+    };
+    let model: &mut dyn crate::model::PairClassifier = match (&mut plain, &mut cached) {
+        (Some(m), _) => m,
+        (_, Some(c)) => c,
+        _ => unreachable!("one of the two is set"),
+    };
     let opts = ScoreOptions { all_targets: req.all_targets, sections: req.sections.clone(), ..ScoreOptions::default() };
 
     let bar = if std::io::stderr().is_terminal() {
@@ -94,7 +108,7 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
     let stats = score::score_articles(
         &ingested.articles,
         &targets,
-        &mut model,
+        model,
         &opts,
         &mut |n| {
             if let Some(b) = &bar {
@@ -106,7 +120,13 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(ScoreSummary { stats, skipped: ingested.skipped, warnings: ingested.warnings, seconds: started.elapsed().as_secs_f64() })
+    Ok(ScoreSummary {
+        stats,
+        skipped: ingested.skipped,
+        warnings: ingested.warnings,
+        seconds: started.elapsed().as_secs_f64(),
+        cache: cached.map(|c| (c.hits, c.misses)),
+    })
 }
 
 /// How `profile` and `report` group scores; `auto` reads small inputs (≤ 12 documents) per

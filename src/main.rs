@@ -39,6 +39,12 @@ struct ScoreArgs {
     /// Refuse invalid UTF-8 and malformed JSONL lines instead of warning and going on.
     #[arg(long)]
     strict: bool,
+    /// Do not read or write the prediction cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Prediction cache file [default: $SLANT_CACHE_DIR, $XDG_CACHE_HOME/slant or ~/.cache/slant, /predictions.sqlite].
+    #[arg(long)]
+    cache: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -153,6 +159,7 @@ fn score_request(a: ScoreArgs, output: Option<PathBuf>) -> anyhow::Result<ScoreR
         threads: a.threads,
         batch_size: a.batch_size,
         strict: a.strict,
+        cache: (!a.no_cache).then(|| a.cache.unwrap_or_else(slant::model::cache::default_path)),
     })
 }
 
@@ -174,6 +181,9 @@ fn print_summary(s: &ScoreSummary) {
         s.skipped.len(),
         s.warnings.len()
     );
+    if let Some((hits, misses)) = s.cache {
+        eprintln!("slant: prediction cache: {hits} hits, {misses} computed");
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ fn seeds_report(dir: &std::path::Path) -> slant::report::Report {
         threads: Some(2),
         batch_size: 32,
         strict: false,
+        cache: None,
     };
     report(&req, &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, dir).unwrap().0
 }
@@ -65,6 +66,7 @@ fn report_accepts_scores_jsonl_and_gives_the_same_profile() {
         threads: Some(2),
         batch_size: 32,
         strict: false,
+        cache: None,
     };
     let again_dir = dir.join("again");
     let (again, summary) = report(&req, &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, &again_dir).unwrap();

@@ -6,6 +6,7 @@
 //! classified, and the window probabilities are averaged weighted by window length, so every token
 //! counts about equally wherever it falls.
 
+pub mod cache;
 pub mod manifest;
 pub mod runtime;
 
@@ -60,7 +61,8 @@ impl Default for ModelOptions {
 pub struct OnnxClassifier {
     manifest: Manifest,
     tokenizer: Tokenizer,
-    session: Session,
+    session: Option<Session>,
+    model_path: PathBuf,
     opts: ModelOptions,
     cls: u32,
     sep: u32,
@@ -108,19 +110,9 @@ impl OnnxClassifier {
         let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| model_err(format!("tokenizer has no {t} token"), "the model must use a BERT-style vocabulary"));
         let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
 
-        let env = runtime::environment()?;
-        let ort_err = |e: ort::Error<ort::session::builder::SessionBuilder>| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() };
-        let session = Session::builder(env)
-            .map_err(|e| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() })?
-            .with_optimization_level(GraphOptimizationLevel::All)
-            .map_err(ort_err)?
-            .with_intra_threads(opts.threads.max(1))
-            .map_err(ort_err)?
-            .with_inter_threads(1)
-            .map_err(ort_err)?
-            .commit_from_file(&model_path)
-            .map_err(|e| model_err(format!("ONNX Runtime cannot load {}: {e}", model_path.display()), "the file must be an ONNX model; restore it from git"))?;
-        Ok(OnnxClassifier { manifest, tokenizer, session, opts, cls, sep, pad, dir: dir.to_path_buf() })
+        // The ONNX Runtime session is made on first use: a run answered wholly from the cache
+        // never loads the runtime.
+        Ok(OnnxClassifier { manifest, tokenizer, session: None, model_path, opts, cls, sep, pad, dir: dir.to_path_buf() })
     }
 
     /// For calibration: probabilities must be fitted at temperature 1.
@@ -264,7 +256,33 @@ impl PairClassifier for OnnxClassifier {
 }
 
 impl OnnxClassifier {
+    fn session(&mut self) -> Result<&mut Session> {
+        if self.session.is_none() {
+            let env = runtime::environment()?;
+            let ort_err = |e: ort::Error<ort::session::builder::SessionBuilder>| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() };
+            let session = Session::builder(env)
+                .map_err(|e| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() })?
+                .with_optimization_level(GraphOptimizationLevel::All)
+                .map_err(ort_err)?
+                .with_intra_threads(self.opts.threads.max(1))
+                .map_err(ort_err)?
+                .with_inter_threads(1)
+                .map_err(ort_err)?
+                .commit_from_file(&self.model_path)
+                .map_err(|e| Error::Model {
+                    dir: self.dir.clone(),
+                    message: format!("ONNX Runtime cannot load {}: {e}", self.model_path.display()),
+                    help: "the file must be an ONNX model; restore it from git".into(),
+                })?;
+            self.session = Some(session);
+        }
+        Ok(self.session.as_mut().expect("just set"))
+    }
+
     fn run_batch(&mut self, rows: usize, width: usize, ids: Vec<i64>, mask: Vec<i64>, types: Vec<i64>) -> Result<Vec<f32>> {
+        // the runtime must be loaded (by making the session) before any tensor is created:
+        // ort's fallback loader would otherwise panic looking for a default library
+        self.session()?;
         let inf = |e: ort::Error| Error::Inference(e.to_string());
         let shape = [rows, width];
         let names = &self.manifest.inputs;
@@ -277,7 +295,7 @@ impl OnnxClassifier {
         }
         let output = self.manifest.output.clone();
         let n_labels = self.manifest.labels.len();
-        let outputs = self.session.run(feed).map_err(inf)?;
+        let outputs = self.session()?.run(feed).map_err(inf)?;
         let value = outputs.get(&output).ok_or_else(|| Error::Inference(format!("model has no output named {output:?}")))?;
         let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(inf)?;
         if out_shape.len() != 2 || out_shape[0] as usize != rows || out_shape[1] as usize != n_labels {
