@@ -30,6 +30,10 @@ pub struct ScoreRequest {
     pub strict: bool,
     /// Prediction cache file; None = no cache (`--no-cache`).
     pub cache: Option<PathBuf>,
+    /// Continue an interrupted run that wrote to `output`.
+    pub resume: bool,
+    /// Filled by [`score`] on resume: the records already written.
+    pub resume_done: Vec<(String, usize, String)>,
 }
 
 #[derive(Debug)]
@@ -57,11 +61,20 @@ pub fn load_targets(path: Option<&PathBuf>) -> Result<TargetSet> {
 }
 
 pub fn score(req: &ScoreRequest) -> Result<ScoreSummary> {
-    let mut sink = match &req.output {
-        Some(p) => JsonlSink::file(p)?,
-        None => JsonlSink::stdout(),
+    let (mut sink, done) = match (&req.output, req.resume) {
+        (Some(p), true) if p.is_file() && !p.with_file_name(format!("{}.partial", p.file_name().unwrap_or_default().to_string_lossy())).exists() => {
+            return Err(Error::Usage(format!("--resume: {} is already complete\n  help: nothing to resume; delete it to score again", p.display())));
+        }
+        (Some(p), true) => JsonlSink::resume(p)?,
+        (Some(p), false) => (JsonlSink::file(p)?, Vec::new()),
+        (None, true) => return Err(Error::Usage("--resume needs -o FILE: it continues the file an interrupted run was writing".into())),
+        (None, false) => (JsonlSink::stdout(), Vec::new()),
     };
-    let summary = score_with(req, &mut |s| sink.write(&s))?;
+    if !done.is_empty() {
+        eprintln!("slant: resuming after {} records already written", done.len());
+    }
+    let req = ScoreRequest { resume_done: done.iter().map(|s| (s.doc_id.clone(), s.paragraph, s.target.clone())).collect(), ..req.clone() };
+    let summary = score_with(&req, &mut |s| sink.write(&s))?;
     sink.finish()?;
     Ok(summary)
 }
@@ -91,7 +104,7 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
         (_, Some(c)) => c,
         _ => unreachable!("one of the two is set"),
     };
-    let opts = ScoreOptions { all_targets: req.all_targets, sections: req.sections.clone(), ..ScoreOptions::default() };
+    let opts = ScoreOptions { all_targets: req.all_targets, sections: req.sections.clone(), done: req.resume_done.clone(), ..ScoreOptions::default() };
 
     let bar = if std::io::stderr().is_terminal() {
         let n = score::count_pairs(&ingested.articles, &targets, &opts) as u64;

@@ -33,7 +33,8 @@ struct ScoreArgs {
     /// Threads for tokenization and ONNX Runtime [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
-    /// Model windows per inference batch.
+    /// Model windows per inference batch. Dynamically quantized (int8) models, like the shipped
+    /// one, always run one window at a time so a text's score never depends on its neighbours.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     /// Refuse invalid UTF-8 and malformed JSONL lines instead of warning and going on.
@@ -69,6 +70,9 @@ enum Command {
         /// Write JSON lines here instead of stdout (atomically: the file appears when complete).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Continue an interrupted run with -o: keep what it wrote and score the rest.
+        #[arg(long, requires = "output")]
+        resume: bool,
     },
     /// Profile scores per group and target, with bootstrap CIs and a contrast between two groups.
     Profile {
@@ -148,7 +152,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn score_request(a: ScoreArgs, output: Option<PathBuf>) -> anyhow::Result<ScoreRequest> {
+fn score_request(a: ScoreArgs, output: Option<PathBuf>, resume: bool) -> anyhow::Result<ScoreRequest> {
     Ok(ScoreRequest {
         inputs: a.inputs,
         output,
@@ -160,6 +164,8 @@ fn score_request(a: ScoreArgs, output: Option<PathBuf>) -> anyhow::Result<ScoreR
         batch_size: a.batch_size,
         strict: a.strict,
         cache: (!a.no_cache).then(|| a.cache.unwrap_or_else(slant::model::cache::default_path)),
+        resume,
+        resume_done: Vec::new(),
     })
 }
 
@@ -188,7 +194,7 @@ fn print_summary(s: &ScoreSummary) {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Score { args, output } => print_summary(&commands::score(&score_request(args, output)?)?),
+        Command::Score { args, output, resume } => print_summary(&commands::score(&score_request(args, output, resume)?)?),
         Command::Profile { scores, group, output } => {
             let scores = slant::aggregate::read_scores(&scores)?;
             let out = commands::profile(&scores, &profile_request(group))?;
@@ -199,7 +205,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Report { args, group, output } => {
-            let (report, summary) = commands::report(&score_request(args, None)?, &profile_request(group), &output)?;
+            let (report, summary) = commands::report(&score_request(args, None, false)?, &profile_request(group), &output)?;
             if let Some(s) = summary {
                 print_summary(&s);
             }

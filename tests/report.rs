@@ -21,6 +21,8 @@ fn seeds_report(dir: &std::path::Path) -> slant::report::Report {
         batch_size: 32,
         strict: false,
         cache: None,
+        resume: false,
+        resume_done: Vec::new(),
     };
     report(&req, &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, dir).unwrap().0
 }
@@ -67,6 +69,8 @@ fn report_accepts_scores_jsonl_and_gives_the_same_profile() {
         batch_size: 32,
         strict: false,
         cache: None,
+        resume: false,
+        resume_done: Vec::new(),
     };
     let again_dir = dir.join("again");
     let (again, summary) = report(&req, &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, &again_dir).unwrap();

@@ -26,6 +26,9 @@ pub struct Manifest {
     #[serde(default = "default_tokenizer_file")]
     pub tokenizer_file: String,
     pub sha256: String,
+    /// How the weights were quantized, e.g. "ONNX Runtime dynamic int8, per-channel weights".
+    #[serde(default)]
+    pub quantization: Option<String>,
     #[serde(default)]
     pub calibration: Option<Calibration>,
     /// Everything else (training record, metrics) is carried along for reports.
@@ -69,6 +72,13 @@ impl Manifest {
             return Err(model_err("manifest lists fewer than two labels".into(), "`labels` must name the classes in output order"));
         }
         Ok(m)
+    }
+
+    /// Dynamic quantization scales activations per tensor, i.e. over the whole batch including
+    /// padding, so a text's probabilities would depend on its batch neighbours: such models are
+    /// run one window at a time.
+    pub fn batch_dependent(&self) -> bool {
+        self.quantization.as_deref().is_some_and(|q| q.to_ascii_lowercase().contains("dynamic"))
     }
 
     pub fn index_of(&self, label: &str) -> Option<usize> {

@@ -71,11 +71,13 @@ pub struct ScoreOptions {
     pub sections: Vec<Section>,
     /// How many pairs go to the model at once (memory bound for large corpora).
     pub chunk_pairs: usize,
+    /// Resume: the records already written, in output order; their pairs are not scored again.
+    pub done: Vec<(String, usize, String)>,
 }
 
 impl Default for ScoreOptions {
     fn default() -> Self {
-        ScoreOptions { all_targets: false, sections: vec![Section::Body, Section::Comments], chunk_pairs: 512 }
+        ScoreOptions { all_targets: false, sections: vec![Section::Body, Section::Comments], chunk_pairs: 512, done: Vec::new() }
     }
 }
 
@@ -144,7 +146,19 @@ pub fn score_articles(
 
     let (jobs, paragraphs) = plan(articles, targets, opts);
     let mut stats = RunStats { documents: articles.len(), paragraphs, pairs: jobs.len() };
-    for chunk in jobs.chunks(opts.chunk_pairs.max(1)) {
+    // a resumed run must be the same run: the records written so far are the first planned pairs
+    let skip = opts.done.len();
+    for (i, (doc, para, target)) in opts.done.iter().enumerate() {
+        let j = jobs.get(i);
+        if j.is_none_or(|j| &j.article.id != doc || j.paragraph.index != *para || &targets.targets[j.target].name != target) {
+            return Err(Error::Usage(format!(
+                "--resume: record {} of the partial output ({doc} ¶{para} {target}) is not what this input and these options produce at that place\n  help: resume with the same inputs and options, or delete the .partial file to start over",
+                i + 1
+            )));
+        }
+    }
+    progress(skip);
+    for chunk in jobs[skip..].chunks(opts.chunk_pairs.max(1)) {
         let inputs: Vec<PairInput> = chunk.iter().map(|j| PairInput { first: &targets.targets[j.target].label, second: &j.paragraph.text }).collect();
         let preds = model.classify(&inputs, &mut |_| {})?;
         progress(chunk.len());

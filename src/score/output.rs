@@ -28,6 +28,33 @@ impl JsonlSink {
         Ok(JsonlSink { out: Box::new(BufWriter::new(f)), target: Some((partial, path.to_path_buf())) })
     }
 
+    /// Continue an interrupted run: keep the complete lines of `PATH.partial` (a killed writer
+    /// may leave half a line), append after them, and return the records already written.
+    pub fn resume(path: &Path) -> Result<(JsonlSink, Vec<StanceScore>)> {
+        let partial = partial_path(path);
+        if !partial.is_file() {
+            return Ok((JsonlSink::file(path)?, Vec::new()));
+        }
+        let bytes = std::fs::read(&partial).map_err(|e| Error::io(&partial, e))?;
+        let mut done = Vec::new();
+        let mut keep = 0usize;
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            if !line.ends_with(b"\n") {
+                break;
+            }
+            match serde_json::from_slice::<StanceScore>(line) {
+                Ok(s) => done.push(s),
+                Err(_) => break,
+            }
+            keep += line.len();
+        }
+        let f = std::fs::OpenOptions::new().write(true).open(&partial).map_err(|e| Error::io(&partial, e))?;
+        f.set_len(keep as u64).map_err(|e| Error::io(&partial, e))?;
+        drop(f);
+        let f = std::fs::OpenOptions::new().append(true).open(&partial).map_err(|e| Error::io(&partial, e))?;
+        Ok((JsonlSink { out: Box::new(BufWriter::new(f)), target: Some((partial, path.to_path_buf())) }, done))
+    }
+
     pub fn write(&mut self, s: &StanceScore) -> Result<()> {
         let line = serde_json::to_string(s).map_err(|e| Error::Usage(e.to_string()))?;
         let path = self.target.as_ref().map_or_else(|| PathBuf::from("<stdout>"), |t| t.0.clone());
