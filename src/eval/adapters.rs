@@ -12,6 +12,9 @@ pub enum FixtureFormat {
     Semeval,
     Vast,
     Ruw,
+    /// `../shared/datasets/news-stance/train.jsonl`, split by article exactly as training did;
+    /// the dev articles are read.
+    NewsStance,
 }
 
 impl FixtureFormat {
@@ -22,7 +25,8 @@ impl FixtureFormat {
             "semeval" | "tweeteval" => FixtureFormat::Semeval,
             "vast" => FixtureFormat::Vast,
             "ruw" => FixtureFormat::Ruw,
-            other => return Err(Error::Usage(format!("unknown --format {other:?}\n  help: use one of slant, newsmtsc, semeval, vast, ruw (or leave it out to detect it from the file)"))),
+            "news-stance" | "newsstance" => FixtureFormat::NewsStance,
+            other => return Err(Error::Usage(format!("unknown --format {other:?}\n  help: use one of slant, newsmtsc, semeval, vast, ruw, news-stance (or leave it out to detect it from the file)"))),
         })
     }
 
@@ -53,7 +57,9 @@ impl FixtureFormat {
             return Err(undetected());
         }
         let v: serde_json::Value = serde_json::from_str(&first).map_err(|_| undetected())?;
-        if v.get("sentence").is_some() || v.get("sentence_normalized").is_some() {
+        if v.get("gold").is_some() && v.get("article_id").is_some() {
+            Ok(FixtureFormat::NewsStance)
+        } else if v.get("sentence").is_some() || v.get("sentence_normalized").is_some() {
             Ok(FixtureFormat::NewsMtsc)
         } else if v.get("label").is_some() && v.get("target").is_some() {
             Ok(FixtureFormat::Slant)
@@ -74,6 +80,7 @@ pub fn read(path: &Path, format: FixtureFormat) -> Result<Vec<Fixture>> {
         FixtureFormat::Semeval => read_semeval(path),
         FixtureFormat::Vast => read_vast(path),
         FixtureFormat::Ruw => read_ruw(path),
+        FixtureFormat::NewsStance => read_news_stance(path),
     }
 }
 
@@ -238,6 +245,30 @@ fn read_ruw(path: &Path) -> Result<Vec<Fixture>> {
                 other => return Err(bad_line(path, i + 2, format!("unknown stance {other:?}"), "RUW stances are FAVOR, AGAINST, NONE")),
             };
             out.push(Fixture { id: format!("ruw:{}:{}", i + 1, k + 1), text: rec.get(0).unwrap_or("").into(), target: target.into(), gold });
+        }
+    }
+    Ok(out)
+}
+
+/// The training script's split: an article is dev when sha1(article_id)[:8] as hex % 1000 < 200.
+pub fn is_dev_article(article_id: &str) -> bool {
+    let hex = sha1_smol::Sha1::from(article_id).digest().to_string();
+    u64::from_str_radix(&hex[..8], 16).is_ok_and(|h| h % 1000 < 200)
+}
+
+/// news-stance: one record per paragraph with `gold` labels for NATO, US and Europe (absent
+/// included, so detection is measured too). Only dev-split articles are read: the rest trained the model.
+fn read_news_stance(path: &Path) -> Result<Vec<Fixture>> {
+    let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in raw.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad_line(path, i + 1, format!("malformed JSON: {e}"), "one JSON object per line"))?;
+        if !is_dev_article(v["article_id"].as_str().unwrap_or_default()) {
+            continue;
+        }
+        for target in ["NATO", "US", "Europe"] {
+            let Some(gold) = v["gold"][target].as_str().and_then(Gold::parse) else { continue };
+            out.push(Fixture { id: format!("{}:{target}", v["id"].as_str().unwrap_or_default()), text: v["text"].as_str().unwrap_or_default().into(), target: target.into(), gold });
         }
     }
     Ok(out)

@@ -135,7 +135,12 @@ pub fn read_file(path: &Path, opts: &IngestOptions, warnings: &mut Vec<String>) 
         help: "rename it to .txt, .md, .html or .jsonl, whichever it holds".into(),
     })?;
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let text = decode(path, &bytes, opts, warnings)?;
+    parse_bytes(path, format, &bytes, opts, warnings)
+}
+
+/// Parse a file's bytes as `format`; `path` names it in messages and locates `sources.toml`.
+pub fn parse_bytes(path: &Path, format: Format, bytes: &[u8], opts: &IngestOptions, warnings: &mut Vec<String>) -> Result<Vec<Article>> {
+    let text = decode(path, bytes, opts, warnings)?;
     let sources = SourceMap::beside(path)?;
     match format {
         Format::Text => Ok(vec![text::read(path, &text, &sources)]),
