@@ -180,9 +180,11 @@ mod tests {
     #[test]
     fn nato_and_europe_aliases() {
         assert_eq!(mentions("NATO", "Nato and the Alliance; an alliance of equals"), vec!["Nato", "the Alliance"]);
-        assert_eq!(mentions("Europe", "European allies and the EU, not the European Court of Human Rights"), vec!["European allies", "EU"]);
+        assert_eq!(mentions("Europe", "European allies and the EU, not the European Court of Human Rights"), vec!["European", "EU"]);
         assert!(mentions("Europe", "Germany and France, Brussels").is_empty());
-        assert!(mentions("Europe", "European Championship").is_empty());
+        assert!(mentions("Europe", "the European Championship").is_empty());
+        assert_eq!(mentions("Europe", "European leaders and eastern European states"), vec!["European", "European"]);
+        assert_eq!(mentions("US", "President Trump and Congress, not Trump Tower"), vec!["Trump", "Congress"]);
     }
 
     #[test]
