@@ -44,6 +44,7 @@ pub struct ScoreSummary {
     pub seconds: f64,
     /// (hits, misses) of the prediction cache, when one was used.
     pub cache: Option<(usize, usize)>,
+    pub timings: Option<crate::model::Timings>,
 }
 
 pub fn parse_sections(list: &str) -> Result<Vec<Section>> {
@@ -130,6 +131,7 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
         },
         sink,
     )?;
+    let timings = model.timings();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -139,6 +141,7 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
         warnings: ingested.warnings,
         seconds: started.elapsed().as_secs_f64(),
         cache: cached.map(|c| (c.hits, c.misses)),
+        timings,
     })
 }
 

@@ -187,6 +187,9 @@ fn print_summary(s: &ScoreSummary) {
         s.skipped.len(),
         s.warnings.len()
     );
+    if let Some(t) = s.timings {
+        eprintln!("slant: time in tokenization {:.2}s, in the model {:.2}s", t.tokenize_seconds, t.model_seconds);
+    }
     if let Some((hits, misses)) = s.cache {
         eprintln!("slant: prediction cache: {hits} hits, {misses} computed");
     }

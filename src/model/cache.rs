@@ -97,6 +97,10 @@ impl<C: PairClassifier> PairClassifier for Cached<C> {
         self.inner.manifest()
     }
 
+    fn timings(&self) -> Option<super::Timings> {
+        self.inner.timings()
+    }
+
     fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
         let keys: Vec<[u8; 32]> = inputs.iter().map(|p| self.key(p)).collect();
         let mut out: Vec<Option<Prediction>> = keys.iter().map(|k| self.cache.get(k)).collect::<Result<_>>()?;

@@ -42,6 +42,16 @@ pub struct Prediction {
 pub trait PairClassifier {
     fn manifest(&self) -> &Manifest;
     fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>>;
+    /// Seconds spent tokenizing and in the model so far, where the classifier keeps count.
+    fn timings(&self) -> Option<Timings> {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub tokenize_seconds: f64,
+    pub model_seconds: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +77,7 @@ pub struct OnnxClassifier {
     cls: u32,
     sep: u32,
     pad: u32,
+    timings: Timings,
     pub dir: PathBuf,
 }
 
@@ -112,7 +123,7 @@ impl OnnxClassifier {
 
         // The ONNX Runtime session is made on first use: a run answered wholly from the cache
         // never loads the runtime.
-        Ok(OnnxClassifier { manifest, tokenizer, session: None, model_path, opts, cls, sep, pad, dir: dir.to_path_buf() })
+        Ok(OnnxClassifier { manifest, tokenizer, session: None, model_path, opts, cls, sep, pad, timings: Timings::default(), dir: dir.to_path_buf() })
     }
 
     /// For calibration: probabilities must be fitted at temperature 1.
@@ -185,13 +196,19 @@ impl PairClassifier for OnnxClassifier {
         &self.manifest
     }
 
+    fn timings(&self) -> Option<Timings> {
+        Some(self.timings)
+    }
+
     fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
         // Tokenize each distinct text and first segment once, in parallel.
+        let t0 = std::time::Instant::now();
         let mut distinct: Vec<&str> = inputs.iter().flat_map(|p| [p.first, p.second]).collect();
         distinct.sort_unstable();
         distinct.dedup();
         let encoded: Vec<Vec<u32>> = distinct.par_iter().map(|t| self.encode(t)).collect::<Result<_>>()?;
         let ids: HashMap<&str, &Vec<u32>> = distinct.iter().copied().zip(encoded.iter()).collect();
+        self.timings.tokenize_seconds += t0.elapsed().as_secs_f64();
 
         let mut windows: Vec<Window> = Vec::new();
         let mut n_windows = vec![0usize; inputs.len()];
@@ -238,7 +255,9 @@ impl PairClassifier for OnnxClassifier {
                 mask[off..off + win.ids.len()].iter_mut().for_each(|m| *m = 1);
                 types[off..off + win.ids.len()].copy_from_slice(&win.type_ids);
             }
+            let t1 = std::time::Instant::now();
             let logits = self.run_batch(rows, width, ids, mask, types)?;
+            self.timings.model_seconds += t1.elapsed().as_secs_f64();
             for (r, &w) in batch.iter().enumerate() {
                 let probs = softmax(&logits[r * n_labels..(r + 1) * n_labels], temperature);
                 let win = &windows[w];
