@@ -86,6 +86,13 @@ pub(super) fn render(r: &Report) -> Result<String, String> {
             }
         }
     }
+    if r.profile.by == crate::aggregate::GroupBy::Document {
+        let _ = write!(s, "<h2>Documents</h2><table><tr><th>document</th><th>outlet</th><th>title</th></tr>");
+        for d in &r.documents {
+            let _ = write!(s, "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>", esc(&d.doc_id), esc(&d.source), esc(d.title.as_deref().unwrap_or("")));
+        }
+        let _ = write!(s, "</table>");
+    }
     if let Some(eval) = &r.model.evaluation {
         let _ = write!(s, "<h2>Model evaluation</h2><p class=\"meta\">Macro-F1 over against/neutral/favor on held-out dev sets, from the model manifest.</p><table><tr><th>dev set</th><th>fp32</th><th>int8</th></tr>");
         for (set, f, i) in eval_rows(eval) {

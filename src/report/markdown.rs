@@ -64,6 +64,13 @@ pub(super) fn render(r: &Report) -> String {
             }
         }
     }
+    if r.profile.by == crate::aggregate::GroupBy::Document {
+        let _ = writeln!(s, "## Documents\n\n| document | outlet | title |\n|---|---|---|");
+        for d in &r.documents {
+            let _ = writeln!(s, "| {} | {} | {} |", d.doc_id, d.source.replace('|', "\\|"), d.title.as_deref().unwrap_or("").replace('|', "\\|"));
+        }
+        let _ = writeln!(s);
+    }
     if let Some(eval) = &r.model.evaluation {
         let _ = writeln!(s, "## Model evaluation (dev sets, macro-F1)\n\n| set | fp32 | int8 |\n|---|---:|---:|");
         for (set, f, i) in eval_rows(eval) {

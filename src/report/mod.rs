@@ -22,6 +22,7 @@ pub struct Report {
     pub generator: String,
     pub model: ModelSummary,
     pub input: InputSummary,
+    pub documents: Vec<DocumentInfo>,
     pub profile: Profile,
     pub contrasts: Vec<Contrast>,
 }
@@ -34,6 +35,13 @@ pub struct ModelSummary {
     pub evaluation: Option<serde_json::Value>,
     pub int8_fp32_agreement: Option<serde_json::Value>,
     pub calibration: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentInfo {
+    pub doc_id: String,
+    pub source: String,
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,6 +58,12 @@ impl Report {
         let mut docs: Vec<&str> = scores.iter().map(|s| s.doc_id.as_str()).collect();
         docs.sort_unstable();
         docs.dedup();
+        let mut documents: Vec<DocumentInfo> = Vec::new();
+        for s in scores {
+            if documents.last().is_none_or(|d| d.doc_id != s.doc_id) && !documents.iter().any(|d| d.doc_id == s.doc_id) {
+                documents.push(DocumentInfo { doc_id: s.doc_id.clone(), source: s.source.clone(), title: s.title.clone() });
+            }
+        }
         let mut targets: Vec<String> = Vec::new();
         for s in scores {
             if !targets.contains(&s.target) {
@@ -77,6 +91,7 @@ impl Report {
                 comment_pairs: scores.iter().filter(|s| s.section == crate::segment::Section::Comments).count(),
                 targets,
             },
+            documents,
             profile,
             contrasts,
         }
