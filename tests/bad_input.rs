@@ -6,16 +6,11 @@ use std::process::{Command, Output};
 
 fn slant(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_slant"));
-    c.args(args).env("RUST_BACKTRACE", "1").env("SLANT_CACHE_DIR", cache_dir());
+    c.args(args).env("RUST_BACKTRACE", "1");
     for (k, v) in envs {
         c.env(k, v);
     }
     c.output().expect("run slant")
-}
-
-/// A cache dir shared by the tests, holding the ONNX Runtime fetched on first use.
-fn cache_dir() -> String {
-    std::env::var("SLANT_CACHE_DIR").unwrap_or_else(|_| std::env::temp_dir().join("slant-test-cache").display().to_string())
 }
 
 fn tmp(name: &str) -> PathBuf {

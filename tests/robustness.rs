@@ -6,13 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_slant"));
-    if let Ok(d) = std::env::var("SLANT_CACHE_DIR") {
-        c.env("SLANT_CACHE_DIR", d);
-    } else {
-        c.env("SLANT_CACHE_DIR", std::env::temp_dir().join("slant-test-cache"));
-    }
-    c
+    Command::new(env!("CARGO_BIN_EXE_slant"))
 }
 
 fn tmp(name: &str) -> PathBuf {

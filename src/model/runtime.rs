@@ -95,6 +95,14 @@ fn from_cache() -> Result<PathBuf> {
     if let Some(p) = find_lib(&capi) {
         return Ok(p);
     }
+    // several slant processes may start at once on a fresh machine: one fetches, the others wait
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let lock_path = dir.with_extension("lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+    if let Some(p) = find_lib(&capi) {
+        return Ok(p);
+    }
     eprintln!("slant: ONNX Runtime {ORT_VERSION} not found; fetching the onnxruntime=={ORT_VERSION} wheel from PyPI with pip into {}", dir.display());
     let fail = |message: String| Error::Runtime {
         message,
