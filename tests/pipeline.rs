@@ -96,16 +96,18 @@ fn manual_pair_encoding_matches_the_tokenizer() {
 #[test]
 fn a_3000_token_paragraph_is_windowed_not_truncated() {
     let mut m = model(8);
-    let sentence = "NATO allies agreed to raise defence spending while critics called the alliance reckless. ";
-    let long: String = sentence.repeat(200); // ~3,000 tokens
-    let short = sentence.to_string();
-    let preds = m.classify(&[PairInput { first: "NATO", second: &long }, PairInput { first: "NATO", second: &short }], &mut |_| {}).unwrap();
+    // ~3,000 tokens of filler, then a last sentence that only a model reading the end can see
+    let filler = "The committee met on Tuesday and discussed the budget, the schedule and the agenda. ".repeat(170);
+    let bad = format!("{filler}NATO is a criminal, failed alliance that must be dismantled.");
+    let good = format!("{filler}NATO is a great, successful alliance that keeps everyone safe.");
+    let preds = m.classify(&[PairInput { first: "NATO", second: &bad }, PairInput { first: "NATO", second: &good }], &mut |_| {}).unwrap();
     assert!(preds[0].windows >= 12, "{} windows", preds[0].windows);
-    assert_eq!(preds[1].windows, 1);
-    // the same sentence repeated reads about the same as the sentence once
-    for (a, b) in preds[0].probs.iter().zip(&preds[1].probs) {
-        assert!((a - b).abs() < 0.25, "{:?} vs {:?}", preds[0].probs, preds[1].probs);
+    assert_eq!(preds[0].windows, preds[1].windows);
+    for p in &preds {
+        assert!((p.probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
+    // truncation to the first 256 tokens would make the two identical
+    assert_ne!(preds[0].probs, preds[1].probs, "the end of a long paragraph must reach the model");
 }
 
 #[test]

@@ -224,7 +224,7 @@ def main():
     ap.add_argument("--shared", required=True)
     ap.add_argument("--base", required=True, help="directory with the base model.safetensors/config.json/tokenizer.json")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--recipe", choices=["indomain", "warmup"], default="warmup")
+    ap.add_argument("--recipe", choices=["indomain", "warmup", "warmup-stance"], default="warmup")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--smoke", action="store_true", help="tiny run (64 examples) to check the pipeline end to end")
@@ -262,8 +262,11 @@ def main():
     history = []
     log(f"recipe {args.recipe}: news-stance train {len(ns_train)} pairs; dev sizes " + json.dumps({k: len(v) for k, v in devs.items()}))
 
-    if args.recipe == "warmup":
+    if args.recipe in ("warmup", "warmup-stance"):
         caps = {"newsmtsc": 3000, "ruw": 2000, "semeval": 1200, "vast": 1200, "basil": 1723}
+        if args.recipe == "warmup-stance":
+            # more stance data (SemEval, VAST, RUW: rhetoric for and against a target), less sentiment
+            caps = {"newsmtsc": 1500, "ruw": 3000, "semeval": 2620, "vast": 2062, "basil": 1723}
         ood = data.ood_train(root, caps, SEED)[: 64 if args.smoke else None]
         for e in ood:
             mix[f"ood:{e.source}"] = mix.get(f"ood:{e.source}", 0) + 1
@@ -286,6 +289,7 @@ def main():
     model.half().save_pretrained(hf_dir, safe_serialization=True)
     model.float()
     tok.save_pretrained(os.path.join(work, "tok"))
+    tok.save_pretrained(hf_dir)  # the Python reference loads model and tokenizer from hf/
     write_tokenizer(os.path.join(work, "tok", "tokenizer.json"), os.path.join(args.out, "tokenizer.json"), args.max_len)
 
     fp32_path, int8_path = export_onnx(model, tok, work, args.max_len)
@@ -343,6 +347,13 @@ def main():
         json.dump(manifest, f, indent=2)
         f.write("\n")
     os.replace(int8_path, os.path.join(args.out, "model.onnx"))
+    here = os.path.dirname(os.path.abspath(__file__))
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(os.path.join(here, "NOTICE.model"), os.path.join(args.out, "NOTICE"))
+    subprocess.run([sys.executable, os.path.join(here, "model_card.py"), args.out], check=True)
     log(f"wrote {args.out} (model.onnx {os.path.getsize(os.path.join(args.out, 'model.onnx')) / 1e6:.1f} MB)")
 
 
