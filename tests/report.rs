@@ -43,6 +43,7 @@ fn seeds_report_has_all_files_a_valid_schema_and_000_below_001_for_nato() {
     let nato = r.contrasts.iter().find(|c| c.target == "NATO").expect("NATO contrast");
     assert!(nato.a.starts_with("000_") && nato.b.starts_with("001_"));
     assert!(nato.mean_a < nato.mean_b && nato.diff < 0.0, "{nato:?}");
+    assert!(nato.ci_high < 0.0, "the 95% CI of 000 − 001 excludes zero: {nato:?}");
     assert!(!nato.evidence_a.is_empty() && !nato.evidence_b.is_empty());
     // comments are their own groups, never mixed into the outlet's
     assert!(r.profile.rows.iter().any(|row| row.group.starts_with("003_") && row.group.ends_with("reader comments")));
