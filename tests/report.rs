@@ -9,9 +9,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn seeds_report(dir: &std::path::Path) -> slant::report::Report {
-    let req = ScoreRequest {
-        inputs: vec![root().join("datasets/seeds")],
+fn request(input: PathBuf) -> ScoreRequest {
+    ScoreRequest {
+        inputs: vec![input],
         output: None,
         model_dir: slant::model::default_model_dir(),
         targets: None,
@@ -23,8 +23,11 @@ fn seeds_report(dir: &std::path::Path) -> slant::report::Report {
         cache: None,
         resume: false,
         resume_done: Vec::new(),
-    };
-    report(&req, &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, dir).unwrap().0
+    }
+}
+
+fn seeds_report(dir: &std::path::Path) -> slant::report::Report {
+    report(&request(root().join("datasets/seeds")), &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, dir).unwrap().0
 }
 
 #[test]
@@ -59,20 +62,7 @@ fn seeds_report_has_all_files_a_valid_schema_and_000_below_001_for_nato() {
 fn report_accepts_scores_jsonl_and_gives_the_same_profile() {
     let dir = std::env::temp_dir().join(format!("slant-report2-{}", std::process::id()));
     let first = seeds_report(&dir);
-    let req = ScoreRequest {
-        inputs: vec![dir.join("scores.jsonl")],
-        output: None,
-        model_dir: slant::model::default_model_dir(),
-        targets: None,
-        sections: vec![Section::Body, Section::Comments],
-        all_targets: false,
-        threads: Some(2),
-        batch_size: 32,
-        strict: false,
-        cache: None,
-        resume: false,
-        resume_done: Vec::new(),
-    };
+    let req = request(dir.join("scores.jsonl"));
     let again_dir = dir.join("again");
     let (again, summary) = report(&req, &ProfileRequest { by: "auto".into(), contrast: None, resamples: 1000 }, &again_dir).unwrap();
     assert!(summary.is_none(), "no re-scoring");
