@@ -158,6 +158,20 @@ fn onnx_runtime_missing_or_not_onnx_runtime() {
 }
 
 #[test]
+fn onnx_runtime_of_the_wrong_version() {
+    // a stand-in libonnxruntime that reports version 1.20.0 through the real entry point
+    let d = tmp("ortver");
+    let c = d.join("fake.c");
+    std::fs::write(&c, "#include <stddef.h>\ntypedef struct { const void* (*GetApi)(unsigned); const char* (*GetVersionString)(void); } OrtApiBase;\nstatic const void* get_api(unsigned v) { (void)v; return NULL; }\nstatic const char* version(void) { return \"1.20.0\"; }\nstatic const OrtApiBase base = { get_api, version };\nconst OrtApiBase* OrtGetApiBase(void) { return &base; }\n").unwrap();
+    let lib = d.join("libonnxruntime.so.1.20.0");
+    let cc = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&c).status().expect("a C compiler (gcc) to build the stand-in library");
+    assert!(cc.success());
+    std::fs::write(d.join("a.txt"), "NATO met.").unwrap();
+    let o = slant(&["score", p(&d.join("a.txt")), "--no-cache"], &[("ORT_DYLIB_PATH", p(&lib))]);
+    assert_clean_failure(&o, &["could not load", "1.20.0", "1.31", "help:"]);
+}
+
+#[test]
 fn a_directory_run_reports_bad_files_and_scores_the_rest() {
     let d = tmp("dir");
     std::fs::write(d.join("good.txt"), "NATO allies met in Brussels.").unwrap();
