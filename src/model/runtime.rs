@@ -14,21 +14,21 @@ use crate::error::{Error, Result};
 
 pub const ORT_VERSION: &str = "1.31.1";
 
-static ENV: OnceLock<std::result::Result<Environment, String>> = OnceLock::new();
+/// The environment, or why it could not be made: (message, help).
+static ENV: OnceLock<std::result::Result<Environment, (String, String)>> = OnceLock::new();
 
 /// The process-wide ONNX Runtime environment, loading the library on first use.
 pub fn environment() -> Result<&'static Environment> {
+    let install = format!("point ORT_DYLIB_PATH at libonnxruntime.so.{ORT_VERSION} (`pip install onnxruntime=={ORT_VERSION}` ships it in onnxruntime/capi/), or unset it to let slant fetch it");
     let env = ENV.get_or_init(|| {
-        let path = locate().map_err(|e| e.to_string())?;
-        let builder = ort::init_from(&path).map_err(|e| {
-            format!("could not load {}: {e}\n  help: point ORT_DYLIB_PATH at libonnxruntime.so.{ORT_VERSION} (pip install onnxruntime=={ORT_VERSION} ships it in onnxruntime/capi/)", path.display())
+        let path = locate().map_err(|e| match e {
+            Error::Runtime { message, help } => (message, help),
+            other => (other.to_string(), install.clone()),
         })?;
-        builder.with_name("slant").build().map_err(|e| format!("could not start ONNX Runtime from {}: {e}", path.display()))
+        let builder = ort::init_from(&path).map_err(|e| (format!("could not load {}: {e}", path.display()), install.clone()))?;
+        builder.with_name("slant").build().map_err(|e| (format!("could not start ONNX Runtime from {}: {e}", path.display()), install.clone()))
     });
-    env.as_ref().map_err(|message| {
-        // `message` already carries its own help line when it came from `locate`
-        Error::Runtime { message: message.clone(), help: format!("set ORT_DYLIB_PATH to libonnxruntime.so.{ORT_VERSION}, or `pip install onnxruntime=={ORT_VERSION}`") }
-    })
+    env.as_ref().map_err(|(message, help)| Error::Runtime { message: message.clone(), help: help.clone() })
 }
 
 /// Where the ONNX Runtime shared library is, fetching it if need be.
