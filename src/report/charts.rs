@@ -1,5 +1,6 @@
 //! Inline SVG charts drawn with plotters' SVG backend.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::aggregate::{Contrast, ProfileRow};
@@ -22,143 +23,109 @@ fn row_label(names: &[String], y: f64) -> String {
     if (y - i).abs() > 1e-6 || i < 0.0 || i as usize >= names.len() { String::new() } else { short(&names[i as usize], 34) }
 }
 
-/// Diverging bars of mean score per group with bootstrap CI whiskers, for one target.
-pub fn diverging(rows: &[&ProfileRow], title: &str) -> Result<String, String> {
-    let rows: Vec<&ProfileRow> = rows.iter().rev().copied().collect(); // y grows upward: first group on top
+type RowChart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame all three charts share: one horizontal row per name (first name on top, since y grows
+/// upward the caller passes rows bottom-first), an x axis over `x`, a caption and an axis title;
+/// `draw` adds the marks.
+fn row_chart(
+    title: &str,
+    names: &[String],
+    x: std::ops::Range<f64>,
+    x_desc: &str,
+    size: (u32, u32),
+    y_label_area: u32,
+    draw: impl FnOnce(&mut RowChart) -> Result<(), DrawingAreaErrorKind<std::io::Error>>,
+) -> Result<String, String> {
     let mut svg = String::new();
-    let names: Vec<String> = rows.iter().map(|r| format!("{} (n={})", r.group, r.n)).collect();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, height_for(rows.len()))).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let n = rows.len() as f64;
+        let n = names.len() as f64;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(10)
             .x_label_area_size(36)
-            .y_label_area_size(250)
-            .build_cartesian_2d(-1.0f64..1.0f64, -0.5f64..(n - 0.5))
+            .y_label_area_size(y_label_area)
+            .build_cartesian_2d(x, -0.5f64..(n - 0.5))
             .map_err(|e| e.to_string())?;
-        let fmt = |y: &f64| row_label(&names, *y);
+        let fmt = |y: &f64| row_label(names, *y);
         chart
             .configure_mesh()
             .label_style(("sans-serif", 13))
             .disable_y_mesh()
-            .y_labels(rows.len().max(1) * 2 + 1)
+            .y_labels(names.len().max(1) * 2 + 1)
             .y_label_formatter(&fmt)
-            .x_desc("mean score  (−1 against … +1 favor), 95% bootstrap CI")
+            .x_desc(x_desc)
             .draw()
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let y = i as f64;
-                let color = if r.mean < 0.0 { AGAINST } else { FAVOR };
-                Rectangle::new([(0.0, y - 0.3), (r.mean, y + 0.3)], color.filled())
-            }))
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(rows.iter().enumerate().flat_map(|(i, r)| {
-                let y = i as f64;
-                [
-                    PathElement::new(vec![(r.ci_low, y), (r.ci_high, y)], BLACK.stroke_width(2)),
-                    PathElement::new(vec![(r.ci_low, y - 0.15), (r.ci_low, y + 0.15)], BLACK.stroke_width(2)),
-                    PathElement::new(vec![(r.ci_high, y - 0.15), (r.ci_high, y + 0.15)], BLACK.stroke_width(2)),
-                ]
-            }))
-            .map_err(|e| e.to_string())?;
-        chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, -0.5), (0.0, n - 0.5)], BLACK.stroke_width(1)))).map_err(|e| e.to_string())?;
+        draw(&mut chart).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
 }
 
-/// Stacked bars of the against / neutral / favor shares per group, for one target.
+/// A vertical line at x = 0 across `n` rows.
+fn zero_line(chart: &mut RowChart, n: usize) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, -0.5), (0.0, n as f64 - 0.5)], BLACK.stroke_width(1))))?;
+    Ok(())
+}
+
+/// Diverging bars of mean score per group with bootstrap CI whiskers, for one target.
+pub fn diverging(rows: &[&ProfileRow], title: &str) -> Result<String, String> {
+    let rows: Vec<&ProfileRow> = rows.iter().rev().copied().collect(); // y grows upward: first group on top
+    let names: Vec<String> = rows.iter().map(|r| format!("{} (n={})", r.group, r.n)).collect();
+    row_chart(title, &names, -1.0..1.0, "mean score  (−1 against … +1 favor), 95% bootstrap CI", (760, height_for(rows.len())), 250, |chart| {
+        chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let y = i as f64;
+            let color = if r.mean < 0.0 { AGAINST } else { FAVOR };
+            Rectangle::new([(0.0, y - 0.3), (r.mean, y + 0.3)], color.filled())
+        }))?;
+        chart.draw_series(rows.iter().enumerate().flat_map(|(i, r)| {
+            let y = i as f64;
+            [
+                PathElement::new(vec![(r.ci_low, y), (r.ci_high, y)], BLACK.stroke_width(2)),
+                PathElement::new(vec![(r.ci_low, y - 0.15), (r.ci_low, y + 0.15)], BLACK.stroke_width(2)),
+                PathElement::new(vec![(r.ci_high, y - 0.15), (r.ci_high, y + 0.15)], BLACK.stroke_width(2)),
+            ]
+        }))?;
+        zero_line(chart, rows.len())
+    })
+}
+
+/// Stacked bars of the against / neutral / favor shares per group, for one target. The legend is
+/// drawn in HTML under the chart, where it cannot cover bars.
 pub fn distribution(rows: &[&ProfileRow], title: &str) -> Result<String, String> {
     let rows: Vec<&ProfileRow> = rows.iter().rev().copied().collect();
-    let mut svg = String::new();
     let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, height_for(rows.len()) + 30)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let n = rows.len() as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(250)
-            .build_cartesian_2d(0.0f64..1.0f64, -0.5f64..(n - 0.5))
-            .map_err(|e| e.to_string())?;
-        let fmt = |y: &f64| row_label(&names, *y);
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .disable_y_mesh()
-            .y_labels(rows.len().max(1) * 2 + 1)
-            .y_label_formatter(&fmt)
-            .x_desc("share of paragraphs")
-            .draw()
-            .map_err(|e| e.to_string())?;
-        for (label, color, part) in [
-            ("against", AGAINST, 0usize),
-            ("neutral", NEUTRAL, 1),
-            ("favor", FAVOR, 2),
-        ] {
-            chart
-                .draw_series(rows.iter().enumerate().map(move |(i, r)| {
-                    let s = [r.share.against, r.share.neutral, r.share.favor];
-                    let x0: f64 = s[..part].iter().sum();
-                    let y = i as f64;
-                    Rectangle::new([(x0, y - 0.3), (x0 + s[part], y + 0.3)], color.filled())
-                }))
-                .map_err(|e| e.to_string())?;
-            let _ = label; // the legend is drawn in HTML under the chart, where it cannot cover bars
+    row_chart(title, &names, 0.0..1.0, "share of paragraphs", (760, height_for(rows.len()) + 30), 250, |chart| {
+        for (color, part) in [(AGAINST, 0usize), (NEUTRAL, 1), (FAVOR, 2)] {
+            chart.draw_series(rows.iter().enumerate().map(move |(i, r)| {
+                let s = [r.share.against, r.share.neutral, r.share.favor];
+                let x0: f64 = s[..part].iter().sum();
+                let y = i as f64;
+                Rectangle::new([(x0, y - 0.3), (x0 + s[part], y + 0.3)], color.filled())
+            }))?;
         }
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Difference of means (A − B) per target with its bootstrap CI.
 pub fn contrast(contrasts: &[Contrast]) -> Result<String, String> {
     let contrasts: Vec<&Contrast> = contrasts.iter().rev().collect();
-    let mut svg = String::new();
     let names: Vec<String> = contrasts.iter().map(|c| format!("{} (p={:.3})", c.target, c.p_value)).collect();
     let title = match contrasts.first() {
         Some(c) => format!("{} minus {}", short(&c.a, 28), short(&c.b, 28)),
         None => "contrast".into(),
     };
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, height_for(contrasts.len()))).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let n = contrasts.len() as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(170)
-            .build_cartesian_2d(-2.0f64..2.0f64, -0.5f64..(n - 0.5))
-            .map_err(|e| e.to_string())?;
-        let fmt = |y: &f64| row_label(&names, *y);
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", 13))
-            .disable_y_mesh()
-            .y_labels(contrasts.len().max(1) * 2 + 1)
-            .y_label_formatter(&fmt)
-            .x_desc("difference of mean scores, 95% bootstrap CI")
-            .draw()
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(contrasts.iter().enumerate().map(|(i, c)| {
-                let y = i as f64;
-                let color = if c.diff < 0.0 { AGAINST } else { FAVOR };
-                Rectangle::new([(0.0, y - 0.3), (c.diff, y + 0.3)], color.filled())
-            }))
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(contrasts.iter().enumerate().map(|(i, c)| PathElement::new(vec![(c.ci_low, i as f64), (c.ci_high, i as f64)], BLACK.stroke_width(2))))
-            .map_err(|e| e.to_string())?;
-        chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, -0.5), (0.0, n - 0.5)], BLACK.stroke_width(1)))).map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+    row_chart(&title, &names, -2.0..2.0, "difference of mean scores, 95% bootstrap CI", (760, height_for(contrasts.len())), 170, |chart| {
+        chart.draw_series(contrasts.iter().enumerate().map(|(i, c)| {
+            let y = i as f64;
+            let color = if c.diff < 0.0 { AGAINST } else { FAVOR };
+            Rectangle::new([(0.0, y - 0.3), (c.diff, y + 0.3)], color.filled())
+        }))?;
+        chart.draw_series(contrasts.iter().enumerate().map(|(i, c)| PathElement::new(vec![(c.ci_low, i as f64), (c.ci_high, i as f64)], BLACK.stroke_width(2))))?;
+        zero_line(chart, contrasts.len())
+    })
 }
