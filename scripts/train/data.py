@@ -74,6 +74,36 @@ def news_stance(root: str, split: str) -> list[Example]:
     return out
 
 
+# Target-swap augmentation: the in-domain set has only 24 author-voice NATO-against pairs, so
+# paragraphs labelled for the US or Europe (and not mentioning NATO) are copied with their target's
+# names replaced by "NATO" and their label kept. Criticism of "Washington" reads the same as
+# criticism of "the Alliance"; the model learns the evaluation, not the name.
+_SWAP = {
+    "US": re.compile(r"\b(?:the United States|United States|the U\.S\.(?! [A-Z])|U\.S\.|America|Americans|"
+                     r"Washington|the Pentagon|the White House)(?![\w-])"),
+    "Europe": re.compile(r"\b(?:the European Union|European Union|the EU|EU|Europeans|Europe|Brussels)(?![\w-])"),
+}
+
+
+def news_stance_swapped(root: str, n: int, seed: int) -> list[Example]:
+    """Up to `n` train pairs (sampled with `seed`) whose US/Europe mentions are renamed NATO."""
+    pool = []
+    with open(os.path.join(root, "news-stance", "train.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if is_dev_article(r["article_id"]) or r["gold"]["NATO"] != "absent":
+                continue
+            for key in ("US", "Europe"):
+                gold = r["gold"][key]
+                if gold == "absent":
+                    continue
+                text, k = _SWAP[key].subn("NATO", normalize_text(r["text"]))
+                if k:
+                    pool.append(_ex("NATO", text, gold, f"swap-{key}"))
+    random.Random(seed).shuffle(pool)
+    return pool[:n]
+
+
 # --- out-of-domain ---------------------------------------------------------------------------
 
 NEWSMTSC_ORIG = {2.0: "against", 4.0: "neutral", 6.0: "favor"}

