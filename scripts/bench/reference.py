@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--labels-out", help="write the reference's label per pair, one per line, in input order")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     manifest = json.load(open(os.path.join(args.model, "manifest.json")))
@@ -83,6 +84,9 @@ def main():
     t_infer = time.perf_counter() - t1
     agree = sum(labels[k] == p["label"] for k, p in zip(preds, pairs)) / max(1, len(pairs))
     single_window = [(labels[k] == p["label"]) for k, p in zip(preds, pairs) if p.get("windows", 1) == 1]
+    if args.labels_out:
+        with open(args.labels_out, "w") as f:
+            f.writelines(labels[k] + "\n" for k in preds)
     json.dump({
         "pairs": len(pairs),
         "paragraphs": len({(p["doc_id"], p["paragraph"]) for p in pairs}),
