@@ -71,7 +71,9 @@ impl Default for ModelOptions {
 pub struct OnnxClassifier {
     manifest: Manifest,
     tokenizer: Tokenizer,
-    session: Option<Session>,
+    /// Made on first use: one per thread for batch-dependent models (each runs single windows on
+    /// one intra-op thread), else one using all threads.
+    sessions: Vec<Session>,
     model_path: PathBuf,
     opts: ModelOptions,
     cls: u32,
@@ -123,7 +125,7 @@ impl OnnxClassifier {
 
         // The ONNX Runtime session is made on first use: a run answered wholly from the cache
         // never loads the runtime.
-        Ok(OnnxClassifier { manifest, tokenizer, session: None, model_path, opts, cls, sep, pad, timings: Timings::default(), dir: dir.to_path_buf() })
+        Ok(OnnxClassifier { manifest, tokenizer, sessions: Vec::new(), model_path, opts, cls, sep, pad, timings: Timings::default(), dir: dir.to_path_buf() })
     }
 
     /// For calibration: probabilities must be fitted at temperature 1.
@@ -239,25 +241,48 @@ impl PairClassifier for OnnxClassifier {
         let temperature = self.manifest.calibration.as_ref().map_or(1.0, |c| c.temperature);
         let mut sums = vec![vec![0f32; n_labels]; inputs.len()];
         let mut weights = vec![0f32; inputs.len()];
-        // one window per run for dynamically quantized models (see Manifest::batch_dependent):
-        // measured as fast as batches of 32 on 2 cores, with a fifth of the memory
-        let batch_size = if self.manifest.batch_dependent() { 1 } else { self.opts.batch_size.max(1) };
-        for batch in order.chunks(batch_size) {
-            let width = batch.iter().map(|&i| windows[i].ids.len()).max().unwrap_or(0);
-            let rows = batch.len();
-            let mut ids = vec![self.pad as i64; rows * width];
-            let mut mask = vec![0i64; rows * width];
-            let mut types = vec![0i64; rows * width];
-            for (r, &w) in batch.iter().enumerate() {
-                let win = &windows[w];
-                let off = r * width;
-                ids[off..off + win.ids.len()].copy_from_slice(&win.ids);
-                mask[off..off + win.ids.len()].iter_mut().for_each(|m| *m = 1);
-                types[off..off + win.ids.len()].copy_from_slice(&win.type_ids);
+        // One window per run for dynamically quantized models (see Manifest::batch_dependent), on
+        // as many single-threaded sessions as threads, working on different windows at once: small
+        // runs parallelise poorly inside ONNX Runtime. Each window's result is independent of
+        // which session ran it and when, and results are summed in a fixed order, so output is
+        // identical whatever the thread count.
+        let batch_dependent = self.manifest.batch_dependent();
+        let batch_size = if batch_dependent { 1 } else { self.opts.batch_size.max(1) };
+        let threads = self.opts.threads.max(1);
+        let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
+        let (n_sessions, intra) = if batch_dependent { (threads.min(batches.len()).max(1), 1) } else { (1, threads) };
+        self.ensure_sessions(n_sessions, intra)?;
+        let t1 = std::time::Instant::now();
+        let (pad, manifest) = (self.pad as i64, &self.manifest);
+        let mut results: Vec<Option<Result<Vec<f32>>>> = (0..batches.len()).map(|_| None).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            for session in self.sessions.iter_mut().take(n_sessions) {
+                let (tx, next, failed, batches, windows) = (tx.clone(), &next, &failed, &batches, &windows);
+                scope.spawn(move || {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    while !failed.load(Relaxed) {
+                        let k = next.fetch_add(1, Relaxed);
+                        let Some(batch) = batches.get(k) else { break };
+                        let logits = run_batch(session, manifest, padded(batch, windows, pad));
+                        failed.fetch_or(logits.is_err(), Relaxed);
+                        if tx.send((k, logits)).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-            let t1 = std::time::Instant::now();
-            let logits = self.run_batch(rows, width, ids, mask, types)?;
-            self.timings.model_seconds += t1.elapsed().as_secs_f64();
+            drop(tx);
+            for (k, logits) in rx {
+                on_batch(batches[k].len());
+                results[k] = Some(logits);
+            }
+        });
+        self.timings.model_seconds += t1.elapsed().as_secs_f64();
+        for (batch, logits) in batches.iter().zip(results) {
+            let logits = logits.expect("every batch is run unless one failed")?;
             for (r, &w) in batch.iter().enumerate() {
                 let probs = softmax(&logits[r * n_labels..(r + 1) * n_labels], temperature);
                 let win = &windows[w];
@@ -266,7 +291,6 @@ impl PairClassifier for OnnxClassifier {
                 }
                 weights[win.pair] += win.weight;
             }
-            on_batch(rows);
         }
         Ok(sums
             .into_iter()
@@ -278,15 +302,16 @@ impl PairClassifier for OnnxClassifier {
 }
 
 impl OnnxClassifier {
-    fn session(&mut self) -> Result<&mut Session> {
-        if self.session.is_none() {
+    fn ensure_sessions(&mut self, n: usize, intra: usize) -> Result<()> {
+        // a classifier's model and threads are fixed, so `intra` is too: the pool only grows
+        while self.sessions.len() < n {
             let env = runtime::environment()?;
             let ort_err = |e: ort::Error<ort::session::builder::SessionBuilder>| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() };
             let session = Session::builder(env)
                 .map_err(|e| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() })?
                 .with_optimization_level(GraphOptimizationLevel::All)
                 .map_err(ort_err)?
-                .with_intra_threads(self.opts.threads.max(1))
+                .with_intra_threads(intra)
                 .map_err(ort_err)?
                 .with_inter_threads(1)
                 .map_err(ort_err)?
@@ -296,35 +321,58 @@ impl OnnxClassifier {
                     message: format!("ONNX Runtime cannot load {}: {e}", self.model_path.display()),
                     help: "the file must be an ONNX model; restore it from git".into(),
                 })?;
-            self.session = Some(session);
+            self.sessions.push(session);
         }
-        Ok(self.session.as_mut().expect("just set"))
+        Ok(())
     }
+}
 
-    fn run_batch(&mut self, rows: usize, width: usize, ids: Vec<i64>, mask: Vec<i64>, types: Vec<i64>) -> Result<Vec<f32>> {
-        // the runtime must be loaded (by making the session) before any tensor is created:
-        // ort's fallback loader would otherwise panic looking for a default library
-        self.session()?;
-        let inf = |e: ort::Error| Error::Inference(e.to_string());
-        let shape = [rows, width];
-        let names = &self.manifest.inputs;
-        let mut feed: Vec<(String, ort::session::SessionInputValue)> = vec![
-            (names.input_ids.clone(), Tensor::from_array((shape, ids)).map_err(inf)?.into()),
-            (names.attention_mask.clone(), Tensor::from_array((shape, mask)).map_err(inf)?.into()),
-        ];
-        if let Some(tt) = &names.token_type_ids {
-            feed.push((tt.clone(), Tensor::from_array((shape, types)).map_err(inf)?.into()));
-        }
-        let output = self.manifest.output.clone();
-        let n_labels = self.manifest.labels.len();
-        let outputs = self.session()?.run(feed).map_err(inf)?;
-        let value = outputs.get(&output).ok_or_else(|| Error::Inference(format!("model has no output named {output:?}")))?;
-        let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(inf)?;
-        if out_shape.len() != 2 || out_shape[0] as usize != rows || out_shape[1] as usize != n_labels {
-            return Err(Error::Inference(format!("output {output:?} has shape {out_shape:?}, expected [{rows}, {n_labels}] (labels in manifest)")));
-        }
-        Ok(data.to_vec())
+/// Model inputs for a batch of windows, padded to its longest.
+struct Padded {
+    rows: usize,
+    width: usize,
+    ids: Vec<i64>,
+    mask: Vec<i64>,
+    types: Vec<i64>,
+}
+
+fn padded(batch: &[usize], windows: &[Window], pad: i64) -> Padded {
+    let width = batch.iter().map(|&i| windows[i].ids.len()).max().unwrap_or(0);
+    let rows = batch.len();
+    let mut p = Padded { rows, width, ids: vec![pad; rows * width], mask: vec![0; rows * width], types: vec![0; rows * width] };
+    for (r, &w) in batch.iter().enumerate() {
+        let win = &windows[w];
+        let span = r * width..r * width + win.ids.len();
+        p.ids[span.clone()].copy_from_slice(&win.ids);
+        p.mask[span.clone()].fill(1);
+        p.types[span].copy_from_slice(&win.type_ids);
     }
+    p
+}
+
+// The runtime is loaded (by making the sessions) before any tensor is created: ort's fallback
+// loader would otherwise panic looking for a default library.
+fn run_batch(session: &mut Session, manifest: &Manifest, input: Padded) -> Result<Vec<f32>> {
+    let inf = |e: ort::Error| Error::Inference(e.to_string());
+    let Padded { rows, width, ids, mask, types } = input;
+    let shape = [rows, width];
+    let names = &manifest.inputs;
+    let mut feed: Vec<(String, ort::session::SessionInputValue)> = vec![
+        (names.input_ids.clone(), Tensor::from_array((shape, ids)).map_err(inf)?.into()),
+        (names.attention_mask.clone(), Tensor::from_array((shape, mask)).map_err(inf)?.into()),
+    ];
+    if let Some(tt) = &names.token_type_ids {
+        feed.push((tt.clone(), Tensor::from_array((shape, types)).map_err(inf)?.into()));
+    }
+    let output = &manifest.output;
+    let n_labels = manifest.labels.len();
+    let outputs = session.run(feed).map_err(inf)?;
+    let value = outputs.get(output).ok_or_else(|| Error::Inference(format!("model has no output named {output:?}")))?;
+    let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(inf)?;
+    if out_shape.len() != 2 || out_shape[0] as usize != rows || out_shape[1] as usize != n_labels {
+        return Err(Error::Inference(format!("output {output:?} has shape {out_shape:?}, expected [{rows}, {n_labels}] (labels in manifest)")));
+    }
+    Ok(data.to_vec())
 }
 
 #[cfg(test)]
