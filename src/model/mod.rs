@@ -203,6 +203,9 @@ impl PairClassifier for OnnxClassifier {
     }
 
     fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
+        if inputs.is_empty() {
+            return Ok(Vec::new()); // nothing to run: do not load the runtime for it
+        }
         // Tokenize each distinct text and first segment once, in parallel.
         let t0 = std::time::Instant::now();
         let mut distinct: Vec<&str> = inputs.iter().flat_map(|p| [p.first, p.second]).collect();
