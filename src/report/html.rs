@@ -1,10 +1,24 @@
 use std::fmt::Write;
 
-use super::{Report, charts, eval_rows, p_value, pct, signed};
-use crate::aggregate::{ProfileRow, Voice};
+use super::{CONTRAST_COLUMNS, PROFILE_COLUMNS, Report, charts, contrast_cells, eval_rows, profile_cells, signed};
+use crate::aggregate::ProfileRow;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// A table row of `tag` cells (th or td), escaped; `attrs` gives cell `i` extra attributes.
+fn row<S: AsRef<str>>(tag: &str, cells: &[S], attrs: &[(usize, &str)]) -> String {
+    let mut s = String::from("<tr>");
+    for (i, c) in cells.iter().enumerate() {
+        let attr = attrs.iter().find(|(j, _)| *j == i).map_or("", |(_, a)| a);
+        let _ = write!(s, "<{tag}{attr}>{}</{tag}>", esc(c.as_ref()));
+    }
+    s + "</tr>"
+}
+
+fn stance_class(x: f64) -> &'static str {
+    if x < 0.0 { "against" } else { "favor" }
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222;line-height:1.45}
@@ -35,37 +49,18 @@ pub(super) fn render(r: &Report) -> Result<String, String> {
         let _ = write!(s, "<div class=\"chart\">{}</div>", charts::diverging(&rows, &format!("Mean stance toward {target}"))?);
         let _ = write!(s, "<div class=\"chart\">{}</div>", charts::distribution(&rows, &format!("Stance distribution toward {target}"))?);
         let _ = write!(s, "<p class=\"meta\"><span style=\"color:#c43e3e\">■</span> against <span style=\"color:#aaa\">■</span> neutral <span style=\"color:#2e68b3\">■</span> favor</p>");
-        let _ = write!(s, "<table><tr><th>group</th><th>voice</th><th>docs</th><th>n</th><th>mean</th><th>95% CI</th><th>against</th><th>neutral</th><th>favor</th><th>confidence</th></tr>");
-        for row in rows {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
-                esc(&row.group),
-                if row.voice == Voice::Comments { "comments" } else { "editorial" },
-                row.documents,
-                row.n,
-                if row.mean < 0.0 { "against" } else { "favor" },
-                signed(row.mean),
-                signed(row.ci_low),
-                signed(row.ci_high),
-                pct(row.share.against),
-                pct(row.share.neutral),
-                pct(row.share.favor),
-                row.mean_confidence
-            );
+        let _ = write!(s, "<table>{}", row("th", &PROFILE_COLUMNS, &[]));
+        for pr in rows {
+            let _ = write!(s, "{}", row("td", &profile_cells(pr), &[(4, &format!(" class=\"{}\"", stance_class(pr.mean)))]));
         }
         let _ = write!(s, "</table>");
     }
     if let Some(c0) = r.contrasts.first() {
         let _ = write!(s, "<h2>Contrast: {} vs {}</h2>", esc(&c0.a), esc(&c0.b));
         let _ = write!(s, "<div class=\"chart\">{}</div>", charts::contrast(&r.contrasts)?);
-        let _ = write!(s, "<table><tr><th>target</th><th>n A</th><th>n B</th><th>mean A</th><th>mean B</th><th>A − B</th><th>95% CI</th><th>p (permutation)</th><th>Cohen's d</th></tr>");
+        let _ = write!(s, "<table>{}", row("th", &CONTRAST_COLUMNS, &[]));
         for c in &r.contrasts {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{:.2}</td></tr>",
-                esc(&c.target), c.n_a, c.n_b, signed(c.mean_a), signed(c.mean_b), signed(c.diff), signed(c.ci_low), signed(c.ci_high), p_value(c.p_value), c.cohens_d
-            );
+            let _ = write!(s, "{}", row("td", &contrast_cells(c), &[]));
         }
         let _ = write!(s, "</table>");
         for c in &r.contrasts {
@@ -76,7 +71,7 @@ pub(super) fn render(r: &Report) -> Result<String, String> {
                     let _ = write!(
                         s,
                         "<blockquote><span class=\"{}\">¶{} · {} · score {}</span><br>{}</blockquote>",
-                        if e.score < 0.0 { "against" } else { "favor" },
+                        stance_class(e.score),
                         e.paragraph,
                         esc(&e.label),
                         signed(e.score),
@@ -89,14 +84,14 @@ pub(super) fn render(r: &Report) -> Result<String, String> {
     if r.profile.by == crate::aggregate::GroupBy::Document {
         let _ = write!(s, "<h2>Documents</h2><table><tr><th>document</th><th>outlet</th><th>title</th></tr>");
         for d in &r.documents {
-            let _ = write!(s, "<tr><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>", esc(&d.doc_id), esc(&d.source), esc(d.title.as_deref().unwrap_or("")));
+            let _ = write!(s, "{}", row("td", &[d.doc_id.as_str(), &d.source, d.title.as_deref().unwrap_or("")], &[(2, " style=\"text-align:left\"")]));
         }
         let _ = write!(s, "</table>");
     }
     if let Some(eval) = &r.model.evaluation {
         let _ = write!(s, "<h2>Model evaluation</h2><p class=\"meta\">Macro-F1 over against/neutral/favor on held-out dev sets, from the model manifest.</p><table><tr><th>dev set</th><th>fp32</th><th>int8</th></tr>");
-        for (set, f, i) in eval_rows(eval) {
-            let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&set), f.map_or("–".into(), |x| format!("{x:.3}")), i.map_or("–".into(), |x| format!("{x:.3}")));
+        for cells in eval_rows(eval) {
+            let _ = write!(s, "{}", row("td", &cells, &[]));
         }
         let _ = write!(s, "</table>");
     }

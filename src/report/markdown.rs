@@ -1,7 +1,12 @@
 use std::fmt::Write;
 
-use super::{Report, eval_rows, p_value, pct, signed};
-use crate::aggregate::Voice;
+use super::{CONTRAST_COLUMNS, PROFILE_COLUMNS, Report, contrast_cells, eval_rows, profile_cells, signed};
+
+/// A table row; `|` in a cell is escaped so it cannot split the cell.
+fn row<S: AsRef<str>>(cells: &[S]) -> String {
+    let cells: Vec<String> = cells.iter().map(|c| c.as_ref().replace('|', "\\|")).collect();
+    format!("| {} |", cells.join(" | "))
+}
 
 pub(super) fn render(r: &Report) -> String {
     let mut s = String::new();
@@ -21,37 +26,19 @@ pub(super) fn render(r: &Report) -> String {
     );
     for target in &r.input.targets {
         let _ = writeln!(s, "## {target}\n");
-        let _ = writeln!(s, "| group | voice | docs | n | mean | 95% CI | against | neutral | favor | confidence |");
+        let _ = writeln!(s, "{}", row(&PROFILE_COLUMNS));
         let _ = writeln!(s, "|---|---|---:|---:|---:|---|---:|---:|---:|---:|");
-        for row in r.profile.rows.iter().filter(|x| &x.target == target) {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | [{}, {}] | {} | {} | {} | {:.2} |",
-                row.group.replace('|', "\\|"),
-                if row.voice == Voice::Comments { "comments" } else { "editorial" },
-                row.documents,
-                row.n,
-                signed(row.mean),
-                signed(row.ci_low),
-                signed(row.ci_high),
-                pct(row.share.against),
-                pct(row.share.neutral),
-                pct(row.share.favor),
-                row.mean_confidence
-            );
+        for pr in r.profile.rows.iter().filter(|x| &x.target == target) {
+            let _ = writeln!(s, "{}", row(&profile_cells(pr)));
         }
         let _ = writeln!(s);
     }
     if let Some(c0) = r.contrasts.first() {
         let _ = writeln!(s, "## Contrast: {} vs {}\n", c0.a, c0.b);
-        let _ = writeln!(s, "| target | n A | n B | mean A | mean B | A − B | 95% CI | p (permutation) | Cohen's d |");
+        let _ = writeln!(s, "{}", row(&CONTRAST_COLUMNS));
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---|---:|---:|");
         for c in &r.contrasts {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | [{}, {}] | {} | {:.2} |",
-                c.target, c.n_a, c.n_b, signed(c.mean_a), signed(c.mean_b), signed(c.diff), signed(c.ci_low), signed(c.ci_high), p_value(c.p_value), c.cohens_d
-            );
+            let _ = writeln!(s, "{}", row(&contrast_cells(c)));
         }
         for c in &r.contrasts {
             let _ = writeln!(s, "\n### Evidence for {}\n", c.target);
@@ -67,14 +54,14 @@ pub(super) fn render(r: &Report) -> String {
     if r.profile.by == crate::aggregate::GroupBy::Document {
         let _ = writeln!(s, "## Documents\n\n| document | outlet | title |\n|---|---|---|");
         for d in &r.documents {
-            let _ = writeln!(s, "| {} | {} | {} |", d.doc_id, d.source.replace('|', "\\|"), d.title.as_deref().unwrap_or("").replace('|', "\\|"));
+            let _ = writeln!(s, "{}", row(&[d.doc_id.as_str(), &d.source, d.title.as_deref().unwrap_or("")]));
         }
         let _ = writeln!(s);
     }
     if let Some(eval) = &r.model.evaluation {
         let _ = writeln!(s, "## Model evaluation (dev sets, macro-F1)\n\n| set | fp32 | int8 |\n|---|---:|---:|");
-        for (set, f, i) in eval_rows(eval) {
-            let _ = writeln!(s, "| {set} | {} | {} |", f.map_or("–".into(), |x| format!("{x:.3}")), i.map_or("–".into(), |x| format!("{x:.3}")));
+        for cells in eval_rows(eval) {
+            let _ = writeln!(s, "{}", row(&cells));
         }
     }
     s

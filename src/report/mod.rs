@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Contrast, Profile};
+use crate::aggregate::{Contrast, Profile, ProfileRow, Voice};
 use crate::error::{Error, Result};
 use crate::model::Manifest;
 use crate::score::{StanceScore, write_atomically};
@@ -129,15 +129,51 @@ pub(crate) fn p_value(p: f64) -> String {
     if p < 0.001 { "< 0.001".into() } else { format!("{p:.3}") }
 }
 
-/// Macro-F1 per dev set from the manifest's `metrics` object, as (set, fp32, int8) rows.
-pub(crate) fn eval_rows(eval: &serde_json::Value) -> Vec<(String, Option<f64>, Option<f64>)> {
+/// Macro-F1 per dev set from the manifest's `metrics` object, as (set, fp32, int8) cells.
+pub(crate) fn eval_rows(eval: &serde_json::Value) -> Vec<[String; 3]> {
     let fp32 = eval.get("fp32").and_then(|v| v.as_object());
     let Some(fp32) = fp32 else { return Vec::new() };
+    let cell = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.3}"));
     fp32.iter()
         .map(|(set, m)| {
             let f = m.get("macro_f1").and_then(|x| x.as_f64());
             let i = eval.get("int8").and_then(|v| v.get(set)).and_then(|m| m.get("macro_f1")).and_then(|x| x.as_f64());
-            (set.clone(), f, i)
+            [set.clone(), cell(f), cell(i)]
         })
         .collect()
+}
+
+/// The profile table of every format: column names, and one row's cells (unescaped).
+pub(crate) const PROFILE_COLUMNS: [&str; 10] = ["group", "voice", "docs", "n", "mean", "95% CI", "against", "neutral", "favor", "confidence"];
+
+pub(crate) fn profile_cells(row: &ProfileRow) -> [String; 10] {
+    [
+        row.group.clone(),
+        if row.voice == Voice::Comments { "comments" } else { "editorial" }.into(),
+        row.documents.to_string(),
+        row.n.to_string(),
+        signed(row.mean),
+        format!("[{}, {}]", signed(row.ci_low), signed(row.ci_high)),
+        pct(row.share.against),
+        pct(row.share.neutral),
+        pct(row.share.favor),
+        format!("{:.2}", row.mean_confidence),
+    ]
+}
+
+/// The contrast table of every format.
+pub(crate) const CONTRAST_COLUMNS: [&str; 9] = ["target", "n A", "n B", "mean A", "mean B", "A − B", "95% CI", "p (permutation)", "Cohen's d"];
+
+pub(crate) fn contrast_cells(c: &Contrast) -> [String; 9] {
+    [
+        c.target.clone(),
+        c.n_a.to_string(),
+        c.n_b.to_string(),
+        signed(c.mean_a),
+        signed(c.mean_b),
+        signed(c.diff),
+        format!("[{}, {}]", signed(c.ci_low), signed(c.ci_high)),
+        p_value(c.p_value),
+        format!("{:.2}", c.cohens_d),
+    ]
 }
