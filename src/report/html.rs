@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use super::{CONTRAST_COLUMNS, PROFILE_COLUMNS, Report, charts, contrast_cells, eval_rows, profile_cells, signed};
+use super::{CONTRAST_COLUMNS, PROFILE_COLUMNS, Report, charts, contrast_cells, eval_rows, profile_cells, signed, summary};
 use crate::aggregate::ProfileRow;
 
 fn esc(s: &str) -> String {
@@ -30,19 +30,8 @@ blockquote{margin:.5em 0;padding:.4em .8em;border-left:4px solid #ccc;background
 pub(super) fn render(r: &Report) -> Result<String, String> {
     let mut s = String::new();
     let _ = write!(s, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stance report</title><style>{STYLE}</style></head><body>");
-    let _ = write!(
-        s,
-        "<h1>Stance report</h1><p class=\"meta\">{} documents · {} scored (paragraph, target) pairs ({} editorial, {} reader comments) · model <code>{}</code> <code>{}</code> · grouped by {:?} · 95% bootstrap CIs ({} resamples, seed {}). Scores run from −1 (against) to +1 (favor). Reader comments are profiled apart from the outlet's own text.</p>",
-        r.input.documents,
-        r.input.scored_pairs,
-        r.input.editorial_pairs,
-        r.input.comment_pairs,
-        esc(&r.model.name),
-        esc(r.model.sha256.get(..12).unwrap_or("")),
-        r.profile.by,
-        r.profile.resamples,
-        r.profile.seed
-    );
+    let summary = summary(r, |x| format!("<code>{}</code>", esc(x)));
+    let _ = write!(s, "<h1>Stance report</h1><p class=\"meta\">{summary} Reader comments are profiled apart from the outlet's own text.</p>");
     for target in &r.input.targets {
         let rows: Vec<&ProfileRow> = r.profile.rows.iter().filter(|x| &x.target == target).collect();
         let _ = write!(s, "<h2>{}</h2>", esc(target));

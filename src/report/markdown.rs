@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use super::{CONTRAST_COLUMNS, PROFILE_COLUMNS, Report, contrast_cells, eval_rows, profile_cells, signed};
+use super::{CONTRAST_COLUMNS, PROFILE_COLUMNS, Report, contrast_cells, eval_rows, profile_cells, signed, summary};
 
 /// A table row; `|` in a cell is escaped so it cannot split the cell.
 fn row<S: AsRef<str>>(cells: &[S]) -> String {
@@ -11,19 +11,7 @@ fn row<S: AsRef<str>>(cells: &[S]) -> String {
 pub(super) fn render(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Stance report\n");
-    let _ = writeln!(
-        s,
-        "{} documents, {} scored (paragraph, target) pairs ({} editorial, {} reader comments). Model `{}` (sha256 `{}`). Grouped by {:?}; 95% bootstrap CIs ({} resamples, seed {}). Scores run from −1 (against) to +1 (favor).\n",
-        r.input.documents,
-        r.input.scored_pairs,
-        r.input.editorial_pairs,
-        r.input.comment_pairs,
-        r.model.name,
-        &r.model.sha256.get(..12).unwrap_or(""),
-        r.profile.by,
-        r.profile.resamples,
-        r.profile.seed
-    );
+    let _ = writeln!(s, "{}\n", summary(r, |x| format!("`{x}`")));
     for target in &r.input.targets {
         let _ = writeln!(s, "## {target}\n");
         let _ = writeln!(s, "{}", row(&PROFILE_COLUMNS));

@@ -129,6 +129,22 @@ pub(crate) fn p_value(p: f64) -> String {
     if p < 0.001 { "< 0.001".into() } else { format!("{p:.3}") }
 }
 
+/// The report's opening sentences, for every format; `code` marks up a code span.
+pub(crate) fn summary(r: &Report, code: impl Fn(&str) -> String) -> String {
+    format!(
+        "{} documents, {} scored (paragraph, target) pairs ({} editorial, {} reader comments). Model {} (sha256 {}). Grouped by {:?}; 95% bootstrap CIs ({} resamples, seed {}). Scores run from −1 (against) to +1 (favor).",
+        r.input.documents,
+        r.input.scored_pairs,
+        r.input.editorial_pairs,
+        r.input.comment_pairs,
+        code(&r.model.name),
+        code(r.model.sha256.get(..12).unwrap_or("")),
+        r.profile.by,
+        r.profile.resamples,
+        r.profile.seed
+    )
+}
+
 /// Macro-F1 per dev set from the manifest's `metrics` object, as (set, fp32, int8) cells.
 pub(crate) fn eval_rows(eval: &serde_json::Value) -> Vec<[String; 3]> {
     let fp32 = eval.get("fp32").and_then(|v| v.as_object());
