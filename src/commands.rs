@@ -107,25 +107,22 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
     };
     let opts = ScoreOptions { all_targets: req.all_targets, sections: req.sections.clone(), done: req.resume_done.clone(), ..ScoreOptions::default() };
 
-    let bar = if std::io::stderr().is_terminal() {
-        let n = score::count_pairs(&ingested.articles, &targets, &opts) as u64;
-        let bar = ProgressBar::new(n);
-        bar.set_style(
+    // the length is set once the run is planned (segmentation and mentions are done only there)
+    let bar = std::io::stderr().is_terminal().then(|| {
+        ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{spinner} scoring [{bar:30}] {pos}/{len} pairs  {per_sec}  ETA {eta}")
                 .expect("static template")
                 .progress_chars("=> "),
-        );
-        Some(bar)
-    } else {
-        None
-    };
+        )
+    });
     let stats = score::score_articles(
         &ingested.articles,
         &targets,
         model,
         &opts,
-        &mut |n| {
+        &mut |n, total| {
             if let Some(b) = &bar {
+                b.set_length(total as u64);
                 b.inc(n as u64)
             }
         },

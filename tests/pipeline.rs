@@ -20,7 +20,7 @@ fn model(batch_size: usize) -> OnnxClassifier {
 fn score_seeds(opts: &ScoreOptions) -> Vec<StanceScore> {
     let ingested = read_inputs(&[root().join("datasets/seeds")], &IngestOptions::default()).unwrap();
     let mut out = Vec::new();
-    score_articles(&ingested.articles, &TargetSet::builtin(), &mut model(32), opts, &mut |_| {}, &mut |s| {
+    score_articles(&ingested.articles, &TargetSet::builtin(), &mut model(32), opts, &mut |_, _| {}, &mut |s| {
         out.push(s);
         Ok(())
     })

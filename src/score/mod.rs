@@ -119,18 +119,14 @@ fn plan<'a>(articles: &'a [Article], targets: &TargetSet, opts: &ScoreOptions) -
     (jobs, paragraphs)
 }
 
-/// Count the pairs a run will score (for progress bars) without running the model.
-pub fn count_pairs(articles: &[Article], targets: &TargetSet, opts: &ScoreOptions) -> usize {
-    plan(articles, targets, opts).0.len()
-}
-
-/// Score every pair and hand each result to `sink`, in output order.
+/// Score every pair and hand each result to `sink`, in output order. `progress(done, total)` is
+/// told after each chunk how many pairs were just finished, out of how many the run plans.
 pub fn score_articles(
     articles: &[Article],
     targets: &TargetSet,
     model: &mut dyn PairClassifier,
     opts: &ScoreOptions,
-    progress: &mut dyn FnMut(usize),
+    progress: &mut dyn FnMut(usize, usize),
     sink: &mut dyn FnMut(StanceScore) -> Result<()>,
 ) -> Result<RunStats> {
     let manifest = model.manifest().clone();
@@ -157,11 +153,11 @@ pub fn score_articles(
             )));
         }
     }
-    progress(skip);
+    progress(skip, jobs.len());
     for chunk in jobs[skip..].chunks(opts.chunk_pairs.max(1)) {
         let inputs: Vec<PairInput> = chunk.iter().map(|j| PairInput { first: &targets.targets[j.target].label, second: &j.paragraph.text }).collect();
         let preds = model.classify(&inputs, &mut |_| {})?;
-        progress(chunk.len());
+        progress(chunk.len(), jobs.len());
         for (job, pred) in chunk.iter().zip(preds) {
             let probs = Probs { against: pred.probs[ia], neutral: pred.probs[ine], favor: pred.probs[ifa] };
             let label = manifest.labels[argmax(&pred.probs)].clone();
