@@ -83,10 +83,6 @@ pub fn score(req: &ScoreRequest) -> Result<ScoreSummary> {
 /// Score as `slant score` does, handing each record to `sink`.
 pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Result<()>) -> Result<ScoreSummary> {
     let started = Instant::now();
-    let threads = req.threads.unwrap_or_else(|| ModelOptions::default().threads).max(1);
-    // One rayon pool for CPU-side work (tokenization), sized like ONNX Runtime's intra-op pool.
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-
     let targets = load_targets(req.targets.as_ref())?;
     let ingested = ingest::read_inputs(&req.inputs, &IngestOptions { strict: req.strict })?;
     for w in &ingested.warnings {
@@ -95,7 +91,7 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(StanceScore) -> Resul
     if ingested.articles.is_empty() {
         return Err(Error::Usage("no readable documents in the input".into()));
     }
-    let model = OnnxClassifier::load(&req.model_dir, ModelOptions { threads, batch_size: req.batch_size, ..ModelOptions::default() })?;
+    let model = load_model(&req.model_dir, req.threads, req.batch_size)?;
     let (mut plain, mut cached) = match &req.cache {
         Some(path) => (None, Some(Cached::new(model, PredictionCache::open(path)?))),
         None => (Some(model), None),
@@ -229,16 +225,18 @@ pub struct EvalRequest {
     pub batch_size: usize,
 }
 
-fn load_model(req: &EvalRequest) -> Result<OnnxClassifier> {
-    let threads = req.threads.unwrap_or_else(|| ModelOptions::default().threads).max(1);
+/// The model for `score` and `eval`, with `threads` (default: all cores) for ONNX Runtime and the
+/// one rayon pool that does CPU-side work (tokenization).
+fn load_model(dir: &std::path::Path, threads: Option<usize>, batch_size: usize) -> Result<OnnxClassifier> {
+    let threads = threads.unwrap_or_else(|| ModelOptions::default().threads).max(1);
     let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    OnnxClassifier::load(&req.model_dir, ModelOptions { threads, batch_size: req.batch_size, ..ModelOptions::default() })
+    OnnxClassifier::load(dir, ModelOptions { threads, batch_size, ..ModelOptions::default() })
 }
 
 /// `slant eval`: metrics for each fixture file.
 pub fn eval(req: &EvalRequest) -> Result<Vec<crate::eval::EvalReport>> {
     let targets = load_targets(req.targets.as_ref())?;
-    let mut model = load_model(req)?;
+    let mut model = load_model(&req.model_dir, req.threads, req.batch_size)?;
     req.fixtures
         .iter()
         .map(|path| {
@@ -251,7 +249,7 @@ pub fn eval(req: &EvalRequest) -> Result<Vec<crate::eval::EvalReport>> {
 /// `slant calibrate`: fit a temperature on dev fixtures and store it in the model manifest.
 pub fn calibrate(req: &EvalRequest) -> Result<crate::eval::CalibrationFit> {
     let targets = load_targets(req.targets.as_ref())?;
-    let mut model = load_model(req)?;
+    let mut model = load_model(&req.model_dir, req.threads, req.batch_size)?;
     model.clear_calibration();
     let (mut gold, mut probs) = (Vec::new(), Vec::new());
     for path in &req.fixtures {
