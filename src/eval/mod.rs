@@ -87,9 +87,7 @@ pub struct Scored {
 }
 
 pub fn score_fixtures(fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn PairClassifier) -> Result<Scored> {
-    let m = model.manifest().clone();
-    let idx = |l: &str| m.index_of(l).ok_or_else(|| Error::Usage(format!("the model has no {l:?} label")));
-    let (ia, ine, ifa) = (idx("against")?, idx("neutral")?, idx("favor")?);
+    let [ia, ine, ifa] = model.manifest().stance_indices()?;
     let has_absent = fixtures.iter().any(|f| f.gold == Gold::Absent);
     let (mut det_gold, mut det_found) = (Vec::new(), Vec::new());
     let mut present: Vec<(&Fixture, String)> = Vec::new();

@@ -84,4 +84,16 @@ impl Manifest {
     pub fn index_of(&self, label: &str) -> Option<usize> {
         self.labels.iter().position(|l| l == label)
     }
+
+    /// Output positions of against, neutral and favor: what scoring and evaluating stance need.
+    pub fn stance_indices(&self) -> Result<[usize; 3]> {
+        let idx = |l: &str| {
+            self.index_of(l).ok_or_else(|| Error::Model {
+                dir: "<model>".into(),
+                message: format!("the model's labels {:?} lack {l:?}", self.labels),
+                help: "the stance scorer needs a model with labels against, neutral and favor".into(),
+            })
+        };
+        Ok([idx("against")?, idx("neutral")?, idx("favor")?])
+    }
 }

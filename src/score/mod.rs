@@ -130,14 +130,7 @@ pub fn score_articles(
     sink: &mut dyn FnMut(StanceScore) -> Result<()>,
 ) -> Result<RunStats> {
     let manifest = model.manifest().clone();
-    let idx = |l: &str| {
-        manifest.index_of(l).ok_or_else(|| Error::Model {
-            dir: "<model>".into(),
-            message: format!("the model's labels {:?} lack {l:?}", manifest.labels),
-            help: "the stance scorer needs a model with labels against, neutral and favor".into(),
-        })
-    };
-    let (ia, ine, ifa) = (idx("against")?, idx("neutral")?, idx("favor")?);
+    let [ia, ine, ifa] = manifest.stance_indices()?;
     let model_ref = ModelRef { name: manifest.name.clone(), sha256: manifest.sha256.clone() };
 
     let (jobs, paragraphs) = plan(articles, targets, opts);
