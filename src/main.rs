@@ -15,12 +15,39 @@ struct Cli {
 
 #[derive(Args)]
 struct ScoreArgs {
-    /// Files (.txt, .md, .html, .jsonl) or directories of them.
+    /// Files (.txt, .md, .html, .jsonl, .parquet) or directories of them; `-` reads JSON lines
+    /// from standard input and writes each document's records as it completes.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Model folder (manifest.json, model.onnx, tokenizer.json) [default: models/stance-minilm-l6].
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// Model: `accurate` (stance-mpnet-base, the default), `fast` (stance-minilm-l6), or a model
+    /// folder (manifest.json, model.onnx, tokenizer.json).
+    #[arg(long, default_value = "accurate")]
+    model: String,
+    /// Score only shard I of N (documents by a stable hash of their id; see README), or `auto`
+    /// (`auto/N`) inside a Slurm array or a Kubernetes Indexed Job.
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<String>,
+    /// JSONL field / Parquet column with the article text.
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Field / column with the document id.
+    #[arg(long, default_value = "id")]
+    id_column: String,
+    /// Field / column with the outlet name.
+    #[arg(long, default_value = "source")]
+    source_column: String,
+    /// Field / column with the title.
+    #[arg(long, default_value = "title")]
+    title_column: String,
+    /// Field / column with the date.
+    #[arg(long, default_value = "date")]
+    date_column: String,
+    /// Field / column with the URL.
+    #[arg(long, default_value = "url")]
+    url_column: String,
+    /// Field / column with the outlet's leaning.
+    #[arg(long, default_value = "source_leaning")]
+    leaning_column: String,
     /// Targets TOML (default: built-in NATO, US, Europe; see `slant targets`).
     #[arg(long)]
     targets: Option<PathBuf>,
@@ -59,25 +86,33 @@ struct GroupArgs {
     /// Bootstrap resamples for confidence intervals (at least 1000).
     #[arg(long, default_value_t = 2000)]
     resamples: usize,
+    /// Whose stance contrasts compare: own (the author's own voice, the model's editorial
+    /// output) or all (any voice, quoted speakers included). Profiles carry both.
+    #[arg(long, default_value = "own")]
+    voice: String,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Score every paragraph that mentions a target; one JSON line per (paragraph, target).
+    /// Score every paragraph that mentions a target (one record per (paragraph, target)), and
+    /// each paragraph's register and loaded language where the model has those outputs.
     Score {
         #[command(flatten)]
         args: ScoreArgs,
-        /// Write JSON lines here instead of stdout (atomically: the file appears when complete).
+        /// Write records here instead of stdout: FILE.jsonl, FILE.parquet or FILE.csv
+        /// (atomically: the file appears when complete).
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Continue an interrupted run with -o: keep what it wrote and score the rest.
+        /// Continue an interrupted run with -o FILE.jsonl: keep what it wrote and score the rest.
         #[arg(long, requires = "output")]
         resume: bool,
     },
     /// Profile scores per group and target, with bootstrap CIs and a contrast between two groups.
     Profile {
-        /// scores.jsonl written by `slant score`.
-        scores: PathBuf,
+        /// Scores files written by `slant score` (JSONL or Parquet), directories or globs of them:
+        /// merged in canonical order (shards of one run give the single run's profile).
+        #[arg(required = true)]
+        scores: Vec<PathBuf>,
         #[command(flatten)]
         group: GroupArgs,
         /// Write the profile JSON here instead of stdout.
@@ -101,7 +136,8 @@ enum Command {
         fixtures: Vec<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
-        /// slant, newsmtsc, semeval, vast or ruw [default: detected from the file].
+        /// slant, news-stance, newsmtsc, semeval, vast, ruw (stance) or slant-bias, news-bias
+        /// (register / loaded language) [default: detected from the file].
         #[arg(long)]
         format: Option<String>,
         /// Print one JSON object per fixture file instead of tables.
@@ -124,9 +160,9 @@ enum Command {
 
 #[derive(Args)]
 struct ModelArgs {
-    /// Model folder [default: models/stance-minilm-l6].
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// Model: accurate, fast, or a model folder.
+    #[arg(long, default_value = "accurate")]
+    model: String,
     /// Targets TOML (default: built-in NATO, US, Europe).
     #[arg(long)]
     targets: Option<PathBuf>,
@@ -138,7 +174,7 @@ struct ModelArgs {
 }
 
 fn eval_request(fixtures: Vec<PathBuf>, m: ModelArgs, format: Option<String>) -> commands::EvalRequest {
-    commands::EvalRequest { fixtures, format, model_dir: m.model.unwrap_or_else(slant::model::default_model_dir), targets: m.targets, threads: m.threads, batch_size: m.batch_size }
+    commands::EvalRequest { fixtures, format, model_dir: slant::model::resolve_model_dir(&m.model), targets: m.targets, threads: m.threads, batch_size: m.batch_size }
 }
 
 fn main() -> ExitCode {
@@ -156,7 +192,7 @@ fn score_request(a: ScoreArgs, output: Option<PathBuf>, resume: bool) -> anyhow:
     Ok(ScoreRequest {
         inputs: a.inputs,
         output,
-        model_dir: a.model.unwrap_or_else(slant::model::default_model_dir),
+        model_dir: slant::model::resolve_model_dir(&a.model),
         targets: a.targets,
         sections: commands::parse_sections(&a.sections)?,
         all_targets: a.all_targets,
@@ -166,11 +202,13 @@ fn score_request(a: ScoreArgs, output: Option<PathBuf>, resume: bool) -> anyhow:
         cache: (!a.no_cache).then(|| a.cache.unwrap_or_else(slant::model::cache::default_path)),
         resume,
         resume_done: Vec::new(),
+        shard: a.shard.map(|s| slant::ingest::Shard::parse(&s, &|k| std::env::var(k).ok())).transpose()?,
+        columns: slant::ingest::Columns { id: a.id_column, text: a.text_column, source: a.source_column, title: a.title_column, date: a.date_column, url: a.url_column, leaning: a.leaning_column },
     })
 }
 
-fn profile_request(g: GroupArgs) -> ProfileRequest {
-    ProfileRequest { by: g.by, contrast: g.contrast.map(|v| (v[0].clone(), v[1].clone())), resamples: g.resamples }
+fn profile_request(g: GroupArgs) -> anyhow::Result<ProfileRequest> {
+    Ok(ProfileRequest { by: g.by, contrast: g.contrast.map(|v| (v[0].clone(), v[1].clone())), resamples: g.resamples, voice: slant::aggregate::Voice::parse(&g.voice)? })
 }
 
 fn print_summary(s: &ScoreSummary) {
@@ -199,8 +237,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Score { args, output, resume } => print_summary(&commands::score(&score_request(args, output, resume)?)?),
         Command::Profile { scores, group, output } => {
-            let scores = slant::aggregate::read_scores(&scores)?;
-            let out = commands::profile(&scores, &profile_request(group))?;
+            let records = slant::score::merge::read_merged(&scores)?;
+            let manifest = commands::manifest_for(&records, &slant::model::default_model_dir());
+            let out = commands::profile(&records, &profile_request(group)?, manifest.as_ref())?;
             let json = serde_json::to_string_pretty(&out)?;
             match output {
                 Some(p) => slant::score::write_atomically(&p, json.as_bytes())?,
@@ -208,13 +247,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Report { args, group, output } => {
-            let (report, summary) = commands::report(&score_request(args, None, false)?, &profile_request(group), &output)?;
+            let (report, summary) = commands::report(&score_request(args, None, false)?, &profile_request(group)?, &output)?;
             if let Some(s) = summary {
                 print_summary(&s);
             }
             eprintln!("slant: wrote {}/report.json, report.md, report.html, scores.jsonl", output.display());
+            for line in &report.findings {
+                eprintln!("  {line}");
+            }
             for c in &report.contrasts {
-                eprintln!("  {}: {} {:+.2} vs {} {:+.2} (diff {:+.2}, 95% CI [{:+.2}, {:+.2}], p {:.4})", c.target, c.a, c.mean_a, c.b, c.mean_b, c.diff, c.ci_low, c.ci_high, c.p_value);
+                eprintln!(
+                    "  {} ({} voice): {} {:+.2} vs {} {:+.2} (diff {:+.2}, 95% CI [{:+.2}, {:+.2}], p {:.4}{})",
+                    c.target,
+                    c.voice.as_str(),
+                    c.a_name,
+                    c.mean_a,
+                    c.b_name,
+                    c.mean_b,
+                    c.diff,
+                    c.ci_low,
+                    c.ci_high,
+                    c.p_value,
+                    c.model_error.map_or(String::new(), |e| format!(", model error ±{e:.2}{}", if c.within_model_error { ": within model error" } else { "" }))
+                );
             }
         }
         Command::Eval { fixtures, model, format, json } => {
@@ -227,11 +282,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Calibrate { fixtures, model, format } => {
-            let fit = commands::calibrate(&eval_request(fixtures, model, format))?;
-            println!(
-                "temperature {:.2} fitted on {} pairs: NLL {:.4} -> {:.4}, ECE {:.4} -> {:.4} (written to manifest.json)",
-                fit.temperature, fit.n, fit.nll_before, fit.nll_after, fit.ece_before, fit.ece_after
-            );
+            let out = commands::calibrate(&eval_request(fixtures, model, format))?;
+            for (name, fit) in &out.fits {
+                println!(
+                    "{name}: temperature {:.2} fitted on {} pairs (dev half A): NLL {:.4} -> {:.4}, ECE {:.4} -> {:.4}",
+                    fit.temperature, fit.n, fit.nll_before, fit.nll_after, fit.ece_before, fit.ece_after
+                );
+            }
+            for (name, e) in &out.profile_error {
+                println!(
+                    "{name}: group means (leaning x target, dev half B, {} pairs in {} groups) off by {:.3} on average (max {:.3}; contrasts {:.3}; {} sign errors)",
+                    e.pairs, e.groups, e.mean_abs_error, e.max_abs_error, e.contrast_mean_abs_error, e.sign_errors
+                );
+            }
+            println!("written to manifest.json (calibration, profile_error)");
         }
         Command::Targets => print!("{}", slant::targets::DEFAULT_TOML),
     }

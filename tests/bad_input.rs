@@ -102,7 +102,8 @@ fn malformed_jsonl_line_is_skipped_with_its_line_number_or_fatal_with_strict() {
     let o = slant(&["score", p(&f), "--no-cache"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("a.jsonl: line 2: malformed JSON"), "{}", stderr(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
+    // two documents: a paragraph record and a stance record each
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 4);
     assert_clean_failure(&slant(&["score", p(&f), "--strict"], &[]), &["a.jsonl:2:", "malformed JSON", "help:"]);
 }
 
@@ -182,7 +183,8 @@ fn a_directory_run_reports_bad_files_and_scores_the_rest() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("skipped: ") && err.contains("empty.txt") && err.contains("bin.txt"), "{err}");
     assert!(err.contains("1 documents") && err.contains("2 files skipped"), "{err}");
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+    // the paragraph's record and its NATO stance record
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
 }
 
 #[test]

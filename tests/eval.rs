@@ -87,3 +87,22 @@ fn cli_json_has_the_documented_keys() {
         assert!(v["per_class"][c]["f1"].is_number());
     }
 }
+
+#[test]
+fn news_stance_editorial_labels_follow_the_holder_and_synthetic_text_is_never_dev() {
+    let d = tmp("holder");
+    let f = d.join("train-3.jsonl");
+    let dev = |k: usize| (0..).map(|i| format!("b{i}")).filter(|a| slant::eval::adapters::is_dev_article(a)).nth(k).unwrap();
+    let rec = |id: &str, art: &str, holder: &str, extra: &str| {
+        format!(r#"{{"id": "{id}", "article_id": "{art}", "source_leaning": "left", "text": "NATO met.", "gold": {{"NATO": "against", "US": "absent", "Europe": "absent"}}, "holder": {{"NATO": "{holder}", "US": "", "Europe": ""}}{extra}}}"#)
+    };
+    let lines = [rec("q", &dev(0), "quoted", ""), rec("a", &dev(1), "author", ""), rec("m", &dev(2), "mixed", ""), rec("d", &dev(3), "disputed", ""), rec("s", &dev(4), "author", r#", "synthetic": true"#)];
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let (_, fx) = slant::eval::load(&f, Some("news-stance")).unwrap();
+    let nato: Vec<_> = fx.iter().filter(|x| x.target == "NATO").map(|x| (x.id.clone(), x.gold, x.editorial, x.leaning.clone())).collect();
+    assert_eq!(nato.len(), 4, "synthetic records are left out: {nato:?}");
+    assert_eq!(nato[0], ("q:NATO".into(), Gold::Against, Some(Gold::Neutral), Some("left".into())), "only quoted speakers hold it: editorial neutral");
+    assert_eq!(nato[1].2, Some(Gold::Against));
+    assert_eq!(nato[2].2, Some(Gold::Against), "mixed counts as the author's");
+    assert_eq!(nato[3].2, None, "disputed holder: no editorial label");
+}

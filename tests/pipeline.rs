@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use slant::ingest::{IngestOptions, read_inputs};
-use slant::model::{ModelOptions, OnnxClassifier, PairClassifier, PairInput, default_model_dir};
-use slant::score::{ScoreOptions, StanceScore, score_articles};
+use slant::model::{Classifier, Manifest, ModelInput, ModelOptions, OnnxClassifier, default_model_dir};
+use slant::score::{Record, ScoreOptions, StanceScore, score_articles};
 use slant::segment::Section;
 use slant::targets::TargetSet;
 
@@ -20,8 +20,10 @@ fn model(batch_size: usize) -> OnnxClassifier {
 fn score_seeds(opts: &ScoreOptions) -> Vec<StanceScore> {
     let ingested = read_inputs(&[root().join("datasets/seeds")], &IngestOptions::default()).unwrap();
     let mut out = Vec::new();
-    score_articles(&ingested.articles, &TargetSet::builtin(), &mut model(32), opts, &mut |_, _| {}, &mut |s| {
-        out.push(s);
+    score_articles(&ingested.articles, &TargetSet::builtin(), &mut model(32), opts, &mut |_, _| {}, &mut |r| {
+        if let Record::Stance(s) = r {
+            out.push(s);
+        }
         Ok(())
     })
     .unwrap();
@@ -76,24 +78,26 @@ fn all_targets_scores_every_target_for_every_paragraph() {
 
 #[test]
 fn manual_pair_encoding_matches_the_tokenizer() {
-    // the model builds [CLS] target [SEP] text [SEP] from separately tokenized parts; the
-    // tokenizer's own pair template must give the same ids
-    let dir = default_model_dir();
-    let mut tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
-    tok.with_truncation(None).unwrap();
-    let enc = tok.encode(("the United States", "NATO's allies met in Brussels."), true).unwrap();
-    let a = tok.encode("the United States", false).unwrap();
-    let b = tok.encode("NATO's allies met in Brussels.", false).unwrap();
-    let cls = tok.token_to_id("[CLS]").unwrap();
-    let sep = tok.token_to_id("[SEP]").unwrap();
-    let mut manual = vec![cls];
-    manual.extend(a.get_ids());
-    manual.push(sep);
-    manual.extend(b.get_ids());
-    manual.push(sep);
-    assert_eq!(enc.get_ids(), manual.as_slice());
-    let types: Vec<u32> = enc.get_type_ids().to_vec();
-    assert_eq!(types.iter().filter(|&&t| t == 0).count(), a.len() + 2);
+    // the model builds [CLS] target [SEP]×k text [SEP] from separately tokenized parts (k from the
+    // manifest: 1 for BERT, 2 for MPNet); the tokenizer's own pair template must give the same ids
+    for tier in ["accurate", "fast"] {
+        let dir = slant::model::resolve_model_dir(tier);
+        let m = Manifest::load(&dir).unwrap();
+        let sp = m.special();
+        let mut tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+        tok.with_truncation(None).unwrap();
+        let enc = tok.encode(("the United States", "NATO's allies met in Brussels."), true).unwrap();
+        let a = tok.encode("the United States", false).unwrap();
+        let b = tok.encode("NATO's allies met in Brussels.", false).unwrap();
+        let cls = tok.token_to_id(&sp.cls).unwrap();
+        let sep = tok.token_to_id(&sp.sep).unwrap();
+        let mut manual = vec![cls];
+        manual.extend(a.get_ids());
+        manual.extend(std::iter::repeat_n(sep, sp.pair_separators));
+        manual.extend(b.get_ids());
+        manual.push(sep);
+        assert_eq!(enc.get_ids(), manual.as_slice(), "{tier}");
+    }
 }
 
 #[test]
@@ -103,14 +107,14 @@ fn a_3000_token_paragraph_is_windowed_not_truncated() {
     let filler = "The committee met on Tuesday and discussed the budget, the schedule and the agenda. ".repeat(170);
     let bad = format!("{filler}NATO is a criminal, failed alliance that must be dismantled.");
     let good = format!("{filler}NATO is a great, successful alliance that keeps everyone safe.");
-    let preds = m.classify(&[PairInput { first: "NATO", second: &bad }, PairInput { first: "NATO", second: &good }], &mut |_| {}).unwrap();
+    let preds = m.classify(&[ModelInput::pair("NATO", &bad), ModelInput::pair("NATO", &good)], &mut |_| {}).unwrap();
     assert!(preds[0].windows >= 12, "{} windows", preds[0].windows);
     assert_eq!(preds[0].windows, preds[1].windows);
     for p in &preds {
-        assert!((p.probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert!((p.probs("stance").unwrap().iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
     // truncation to the first 256 tokens would make the two identical
-    assert_ne!(preds[0].probs, preds[1].probs, "the end of a long paragraph must reach the model");
+    assert_ne!(preds[0].probs("stance"), preds[1].probs("stance"), "the end of a long paragraph must reach the model");
 }
 
 #[test]

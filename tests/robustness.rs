@@ -60,11 +60,12 @@ fn a_killed_run_resumes_to_the_same_output() {
     let d = tmp("resume");
     let input = big_input(&d);
     let reference = d.join("reference.jsonl");
-    score(&input, &reference, &["--threads", "2"]);
+    // the fast tier: the resume logic is the same for both, and this run is 40 documents long
+    score(&input, &reference, &["--threads", "2", "--model", "fast"]);
 
     let out = d.join("out.jsonl");
     let partial = d.join("out.jsonl.partial");
-    let mut child = bin().arg("score").arg(&input).arg("-o").arg(&out).args(["--no-cache", "--threads", "2"]).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = bin().arg("score").arg(&input).arg("-o").arg(&out).args(["--no-cache", "--threads", "2", "--model", "fast"]).stderr(Stdio::null()).spawn().unwrap();
     // kill it (SIGKILL) once it has written part of its output
     let started = Instant::now();
     loop {
@@ -83,7 +84,7 @@ fn a_killed_run_resumes_to_the_same_output() {
     let reference_bytes = std::fs::read(&reference).unwrap();
     assert!(written.len() < reference_bytes.len(), "killed before the end");
 
-    let o = bin().arg("score").arg(&input).arg("-o").arg(&out).args(["--no-cache", "--threads", "2", "--resume"]).output().unwrap();
+    let o = bin().arg("score").arg(&input).arg("-o").arg(&out).args(["--no-cache", "--threads", "2", "--model", "fast", "--resume"]).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("resuming after"), "{err}");

@@ -1,9 +1,12 @@
 """slant throughput benchmark, all figures from one run on one machine.
 
-Measures slant end to end (`slant score`, default targets) on the first N paragraphs' worth of
-articles of ../shared/corpus/allsides-geo.jsonl, the Python reference (transformers, fp32, batch 16,
-2 threads) on exactly the pairs slant scored, cold and cache-warm slant re-runs, and slant at
-1k/2k/4k paragraphs for linearity. Prints a table and writes JSON. See README "Benchmark".
+For each model tier (accurate, fast): `slant score` (default targets, paragraph records included)
+on the first N paragraphs' worth of articles of ../shared/corpus/allsides-geo.jsonl, then the
+Python reference (PyTorch fp32, batch 16, 2 threads) on exactly the inputs slant scored; inputs/s
+(pairs + paragraph records), pairs/s, peak RSS, label agreement. For the default tier also cold and
+cache-warm re-runs and 1k/2k/4k paragraphs for linearity; with --levers, ONNX Runtime settings
+(one session vs the session pool, spinning, graph optimisation level, 1 thread, fp32). Prints what
+the machine offers (CPU model and flags, ONNX Runtime version) so two machines can be compared.
 """
 import argparse
 import json
@@ -16,6 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+TIERS = {"accurate": "stance-mpnet-base", "fast": "stance-minilm-l6"}
 
 
 def run(cmd, env=None):
@@ -44,115 +48,141 @@ def subset(corpus, n_paragraphs, path):
     return docs, total
 
 
-def agreement(scores, ref_labels):
-    labels = [json.loads(l)["label"] for l in open(scores)]
-    assert len(labels) == len(ref_labels), "slant and the reference scored different pairs"
-    return sum(a == b for a, b in zip(labels, ref_labels)) / len(labels)
+def counts(path):
+    recs = [json.loads(l) for l in open(path)]
+    return len(recs), sum(1 for r in recs if r.get("kind", "stance") == "stance")
 
 
-def count(path):
-    with open(path) as f:
-        return sum(1 for _ in f)
+def machine(py):
+    info = {}
+    try:
+        cpu = open("/proc/cpuinfo").read()
+        info["cpu"] = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("model name")), "?")
+        flags = next((l.split(":", 1)[1].split() for l in cpu.splitlines() if l.startswith("flags")), [])
+        info["flags"] = sorted(f for f in flags if f.startswith(("avx", "amx", "fma", "f16c")) or f in ("sse4_2", "vnni"))
+    except OSError:
+        pass
+    info["cores"] = os.cpu_count()
+    info["onnxruntime"] = subprocess.run([py, "-c", "import onnxruntime; print(onnxruntime.__version__)"], capture_output=True, text=True).stdout.strip()
+    return info
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=os.path.join(REPO, "..", "shared", "corpus", "allsides-geo.jsonl"))
-    ap.add_argument("--model", default=os.path.join(REPO, "models", "stance-minilm-l6"))
-    ap.add_argument("--paragraphs", type=int, default=2000)
-    ap.add_argument("--sizes", default="1000,2000,4000")
+    ap.add_argument("--tiers", default="accurate,fast")
+    ap.add_argument("--paragraphs", type=int, default=1000)
+    ap.add_argument("--sizes", default="500,1000,2000")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(REPO, "target", "bench", "bench.json"))
-    ap.add_argument("--levers", action="store_true", help="also measure threads, fp32 at three batch sizes, and all-layers int8")
+    ap.add_argument("--levers", action="store_true", help="also measure ONNX Runtime settings on the first tier")
+    ap.add_argument("--write-manifest", action="store_true", help="store each tier's figures in its manifest.json (`speed`) and rewrite its model card")
     args = ap.parse_args()
 
     slant = os.path.join(REPO, "target", "release", "slant")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    py = os.environ.get("SLANT_BENCH_PYTHON", os.path.join(REPO, ".venv-train", "bin", "python"))
     work = tempfile.mkdtemp(prefix="slant-bench-")
     env = dict(os.environ, SLANT_CACHE_DIR=os.path.join(work, "cache"))
-    # fetch/locate ONNX Runtime once, outside the timings
-    subprocess.run([slant, "score", os.path.join(REPO, "datasets", "seeds"), "--no-cache", "--model", args.model, "-o", os.path.join(work, "warmup.jsonl")], env=env, check=True, stderr=subprocess.DEVNULL)
-    results = {"threads": args.threads, "model": args.model, "corpus": args.corpus}
-
-    def slant_run(inp, out, *extra, model=None):
-        return run([slant, "score", inp, "-o", out, "--threads", str(args.threads), "--model", model or args.model, *extra], env=env)
-
-    # main comparison at N paragraphs
+    results = {"threads": args.threads, "corpus": args.corpus, "machine": machine(py), "tiers": {}}
     main_in = os.path.join(work, f"corpus-{args.paragraphs}.jsonl")
     docs, paras = subset(args.corpus, args.paragraphs, main_in)
-    scores = os.path.join(work, "scores.jsonl")
-    secs, rss = slant_run(main_in, scores, "--no-cache")
-    pairs = count(scores)
-    results["slant"] = {"documents": docs, "paragraphs": paras, "pairs": pairs, "seconds": secs, "peak_rss_mb": rss,
-                        "paragraphs_per_s": paras / secs, "pairs_per_s": pairs / secs}
 
-    py = os.environ.get("SLANT_BENCH_PYTHON", os.path.join(REPO, ".venv-train", "bin", "python"))
-    ref_out = os.path.join(work, "ref.json")
-    t0 = time.perf_counter()
-    secs_py, rss_py = run([py, os.path.join(HERE, "reference.py"), "--model", args.model, "--scores", scores, "--out", ref_out, "--threads", str(args.threads),
-                           "--labels-out", os.path.join(work, "ref-labels.txt")])
-    ref_labels = open(os.path.join(work, "ref-labels.txt")).read().split()
-    ref = json.load(open(ref_out))
-    ref["wall_seconds"] = secs_py
-    ref["peak_rss_mb"] = rss_py
-    ref["pairs_per_s"] = ref["pairs"] / ref["seconds"]
-    ref["paragraphs_per_s"] = paras / ref["seconds"]
-    results["python_reference"] = ref
-    results["speedup_pairs_per_s"] = results["slant"]["pairs_per_s"] / ref["pairs_per_s"]
+    def slant_run(inp, out, model, *extra, run_env=None):
+        return run([slant, "score", inp, "-o", out, "--threads", str(args.threads), "--model", model, *extra], env=run_env or env)
 
-    # cache: cold (empty cache, fills it) then warm
+    tiers = args.tiers.split(",")
+    for tier in tiers:
+        model = os.path.join(REPO, "models", TIERS[tier])
+        # find/fetch ONNX Runtime once, outside the timings
+        slant_run(os.path.join(REPO, "datasets", "seeds"), os.path.join(work, "warmup.jsonl"), model, "--no-cache")
+        scores = os.path.join(work, f"{tier}.jsonl")
+        secs, rss = slant_run(main_in, scores, model, "--no-cache")
+        n_rec, n_pairs = counts(scores)
+        r = {"documents": docs, "paragraphs": paras, "records": n_rec, "pairs": n_pairs, "seconds": secs, "peak_rss_mb": rss,
+             "inputs_per_s": n_rec / secs, "pairs_per_s": n_pairs / secs}
+        ref_out = os.path.join(work, f"{tier}-ref.json")
+        secs_py, rss_py = run([py, os.path.join(HERE, "reference.py"), "--model", model, "--scores", scores, "--out", ref_out, "--threads", str(args.threads)])
+        ref = json.load(open(ref_out))
+        ref.update(wall_seconds=secs_py, peak_rss_mb=rss_py, inputs_per_s=ref["records"] / ref["seconds"], pairs_per_s=ref["pairs"] / ref["seconds"])
+        results["tiers"][tier] = {"slant": r, "python_reference": ref, "speedup": r["inputs_per_s"] / ref["inputs_per_s"]}
+
+    first = tiers[0]
+    model = os.path.join(REPO, "models", TIERS[first])
     cache = os.path.join(work, "bench-cache.sqlite")
-    cold, _ = slant_run(main_in, os.path.join(work, "cold.jsonl"), "--cache", cache)
-    warm, warm_rss = slant_run(main_in, os.path.join(work, "warm.jsonl"), "--cache", cache)
+    cold, _ = slant_run(main_in, os.path.join(work, "cold.jsonl"), model, "--cache", cache)
+    warm, warm_rss = slant_run(main_in, os.path.join(work, "warm.jsonl"), model, "--cache", cache)
     same = open(os.path.join(work, "cold.jsonl"), "rb").read() == open(os.path.join(work, "warm.jsonl"), "rb").read()
-    results["cache"] = {"cold_seconds": cold, "warm_seconds": warm, "warm_speedup": cold / warm, "warm_peak_rss_mb": warm_rss, "identical_output": same}
-
-    # linearity
+    results["cache"] = {"tier": first, "cold_seconds": cold, "warm_seconds": warm, "warm_speedup": cold / warm, "warm_peak_rss_mb": warm_rss, "identical_output": same}
     lin = []
     for n in [int(x) for x in args.sizes.split(",")]:
         inp = os.path.join(work, f"lin-{n}.jsonl")
         d, p = subset(args.corpus, n, inp)
         out = os.path.join(work, f"lin-{n}-scores.jsonl")
-        s, r = slant_run(inp, out, "--no-cache")
-        k = count(out)
-        lin.append({"paragraphs": p, "documents": d, "pairs": k, "seconds": s, "peak_rss_mb": r, "ms_per_pair": 1000 * s / k})
+        s, rr = slant_run(inp, out, model, "--no-cache")
+        k, _ = counts(out)
+        lin.append({"paragraphs": p, "documents": d, "records": k, "seconds": s, "peak_rss_mb": rr, "ms_per_input": 1000 * s / k})
     results["linearity"] = lin
 
     if args.levers:
         levers = []
-        s, r = run([slant, "score", main_in, "-o", os.path.join(work, "t1.jsonl"), "--threads", "1", "--model", args.model, "--no-cache"], env=env)
-        levers.append({"lever": "threads 1 (int8)", "seconds": s, "pairs_per_s": pairs / s, "peak_rss_mb": r})
-        fp32_dir, int8_all_dir = os.path.join(work, "fp32-model"), os.path.join(work, "all-int8-model")
-        subprocess.run([py, os.path.join(HERE, "export_fp32.py"), args.model, fp32_dir, int8_all_dir], check=True,
-                       stderr=subprocess.DEVNULL)
-        # Dynamically quantized models always run one window at a time (batch-independent output),
-        # so batch size is a lever only for the fp32 model.
-        variants = [(f"fp32 ONNX, batch {bs}", fp32_dir, bs) for bs in (1, 8, 32)]
-        variants.append(("int8 all layers (no fp32 nodes)", int8_all_dir, 32))
-        for name, folder, bs in variants:
-            out = os.path.join(work, f"{os.path.basename(folder)}-{bs}.jsonl")
-            s, r = slant_run(main_in, out, "--no-cache", "--batch-size", str(bs), model=folder)
-            levers.append({"lever": name, "seconds": s, "pairs_per_s": pairs / s, "peak_rss_mb": r,
-                           "label_agreement_with_python": agreement(out, ref_labels)})
+        base = results["tiers"][first]["slant"]
+        variants = [
+            ("session pool, 2 single-threaded sessions (default)", {}, ["--threads", str(args.threads)]),
+            ("one session, 2 intra-op threads", {"SLANT_ORT_ONE_SESSION": "1"}, ["--threads", str(args.threads)]),
+            ("spinning off", {"SLANT_ORT_SPINNING": "0"}, ["--threads", str(args.threads)]),
+            ("graph optimisation basic", {"SLANT_ORT_OPT": "basic"}, ["--threads", str(args.threads)]),
+            ("1 thread", {}, ["--threads", "1"]),
+        ]
+        for name, extra_env, flags in variants:
+            out = os.path.join(work, "lever.jsonl")
+            s, rr = run([slant, "score", main_in, "-o", out, "--model", model, "--no-cache", *flags], env=dict(env, **extra_env))
+            levers.append({"lever": name, "seconds": s, "inputs_per_s": base["records"] / s, "peak_rss_mb": rr})
         results["levers"] = levers
 
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     json.dump(results, open(args.out, "w"), indent=2)
     shutil.rmtree(work, ignore_errors=True)
 
-    s, r = results["slant"], results["python_reference"]
-    print(f"corpus: first {s['documents']} articles = {s['paragraphs']} paragraphs, {s['pairs']} (paragraph, target) pairs; {args.threads} threads")
-    print(f"{'':34}{'seconds':>9}{'para/s':>9}{'pairs/s':>9}{'peak RSS MB':>13}")
-    print(f"{'slant score (int8, no cache)':34}{s['seconds']:9.1f}{s['paragraphs_per_s']:9.1f}{s['pairs_per_s']:9.1f}{s['peak_rss_mb']:13.0f}")
-    print(f"{'Python reference (fp32, bs 16)':34}{r['seconds']:9.1f}{r['paragraphs_per_s']:9.1f}{r['pairs_per_s']:9.1f}{r['peak_rss_mb']:13.0f}")
-    print(f"slant / Python, pairs/s: {results['speedup_pairs_per_s']:.2f}x   label agreement slant vs Python: {r['label_agreement_with_slant']:.4f} (single-window pairs {r['label_agreement_single_window']:.4f})")
+    m = results["machine"]
+    lines = [f"machine: {m.get('cpu')}, {m.get('cores')} cores; flags {' '.join(m.get('flags', []))}; onnxruntime {m.get('onnxruntime')}",
+             f"input: first {docs} articles = {paras} paragraphs of the corpus; {args.threads} threads",
+             f"{'':44}{'seconds':>8}{'inputs/s':>10}{'pairs/s':>9}{'RSS MB':>8}"]
+    for tier, t in results["tiers"].items():
+        s, r = t["slant"], t["python_reference"]
+        lines.append(f"{tier + ': slant (int8, no cache)':44}{s['seconds']:8.1f}{s['inputs_per_s']:10.1f}{s['pairs_per_s']:9.1f}{s['peak_rss_mb']:8.0f}")
+        lines.append(f"{tier + ': Python reference (fp32, bs 16)':44}{r['seconds']:8.1f}{r['inputs_per_s']:10.1f}{r['pairs_per_s']:9.1f}{r['peak_rss_mb']:8.0f}")
+        agr = r.get("label_agreement_with_slant")
+        agr_s = ", ".join(f"{k} {v:.4f}" for k, v in agr.items() if v is not None) if agr else "not measured (no trained weights here)"
+        lines.append(f"  {tier}: slant/Python {t['speedup']:.2f}x ({s['records']} inputs: {s['pairs']} pairs + {s['records'] - s['pairs']} paragraphs); label agreement: {agr_s}")
     c = results["cache"]
-    print(f"cache: cold {c['cold_seconds']:.2f}s, warm {c['warm_seconds']:.2f}s -> {c['warm_speedup']:.1f}x faster, identical output: {c['identical_output']}")
-    print("linearity: " + "; ".join(f"{x['paragraphs']} para / {x['pairs']} pairs: {x['seconds']:.1f}s ({x['ms_per_pair']:.1f} ms/pair, {x['peak_rss_mb']:.0f} MB)" for x in lin))
+    lines.append(f"cache ({c['tier']}): cold {c['cold_seconds']:.2f}s, warm {c['warm_seconds']:.2f}s -> {c['warm_speedup']:.1f}x, identical output: {c['identical_output']}")
+    lines.append("linearity: " + "; ".join(f"{x['paragraphs']} para / {x['records']} inputs: {x['seconds']:.1f}s ({x['ms_per_input']:.1f} ms/input, {x['peak_rss_mb']:.0f} MB)" for x in lin))
     for l in results.get("levers", []):
-        extra = f", agreement with Python {l['label_agreement_with_python']:.4f}" if "label_agreement_with_python" in l else ""
-        print(f"lever {l['lever']:34} {l['seconds']:7.1f}s {l['pairs_per_s']:7.1f} pairs/s {l['peak_rss_mb']:6.0f} MB{extra}")
+        lines.append(f"lever {l['lever']:52} {l['seconds']:7.1f}s {l['inputs_per_s']:7.1f} inputs/s {l['peak_rss_mb']:6.0f} MB")
+    print("\n".join(lines))
     print(f"figures written to {args.out}")
+    if args.write_manifest:
+        for tier, t in results["tiers"].items():
+            folder = os.path.join(REPO, "models", TIERS[tier])
+            path = os.path.join(folder, "manifest.json")
+            m = json.load(open(path))
+            s, r = t["slant"], t["python_reference"]
+            m["speed"] = {
+                "measured_by": "scripts/bench/run (one run, both tiers, same machine)",
+                "machine": results["machine"], "threads": args.threads,
+                "inputs": s["records"], "pairs": s["pairs"],
+                "slant_inputs_per_s": round(s["inputs_per_s"], 1), "slant_pairs_per_s": round(s["pairs_per_s"], 1),
+                "slant_peak_rss_mb": round(s["peak_rss_mb"]),
+                "python_reference_inputs_per_s": round(r["inputs_per_s"], 1), "python_reference_peak_rss_mb": round(r["peak_rss_mb"]),
+                "speedup": round(t["speedup"], 2),
+                "label_agreement_with_python": r.get("label_agreement_with_slant"),
+                "table": "\n".join(l for l in lines if l.startswith((tier, "  " + tier, "machine", "input"))),
+            }
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(m, f, indent=2)
+                f.write("\n")
+            subprocess.run([py, os.path.join(REPO, "scripts", "train", "model_card.py"), folder], check=True)
 
 
 if __name__ == "__main__":

@@ -53,10 +53,19 @@ def _ex(target, text, label, source):
 
 # --- in-domain -------------------------------------------------------------------------------
 
+def dev_bucket(article_id: str) -> int:
+    return int(hashlib.sha1(article_id.encode()).hexdigest()[:8], 16) % 1000
+
+
 def is_dev_article(article_id: str, dev_fraction: float = 0.2) -> bool:
     """Deterministic split by article (never by paragraph): sha1 of the article id."""
-    h = int(hashlib.sha1(article_id.encode()).hexdigest()[:8], 16)
-    return (h % 1000) < dev_fraction * 1000
+    return dev_bucket(article_id) < dev_fraction * 1000
+
+
+def dev_half_a(article_id: str) -> bool:
+    """Dev half A (buckets 0-99) tunes prior offsets and temperatures; half B (100-199) is left
+    for measuring what tuning must not see (slant calibrate's profile error)."""
+    return dev_bucket(article_id) < 100
 
 
 def news_stance(root: str, split: str) -> list[Example]:
@@ -211,4 +220,151 @@ def dev_sets(root: str) -> dict[str, list[Example]]:
         "newsmtsc-mt-dev": newsmtsc_hf(root, "mt"),
         "ruw-val": ruw(root, "val"),
         "semeval-val": semeval(root, "val"),
+    }
+
+
+# --- v2: two outputs per pair (stance, editorial) and paragraph-level bias labels ---------------
+
+IGNORE = -100  # "no label": left out of that output's loss and metrics
+
+NEWS_STANCE_REAL = ("train.jsonl", "train-2.jsonl", "train-3.jsonl")
+
+
+@dataclass
+class PairExample:
+    """(target, paragraph) with a label per output; IGNORE where an output has no label."""
+    target: str        # the string the model sees ("the United States")
+    key: str           # NATO / US / Europe, or the out-of-domain target
+    text: str
+    stance: int
+    editorial: int
+    holder: str
+    source: str        # file or data set
+    article_id: str
+
+
+@dataclass
+class ParagraphExample:
+    text: str
+    register: int
+    loaded: int
+    spans: list        # [(start, end)] character ranges in `text`, or None when unknown
+    source: str
+    article_id: str
+
+
+def editorial_label(gold: str, holder: str) -> int:
+    """Editorial = the stance in the author's own voice: the stance when held by the author (or
+    author and quoted speakers together), neutral when only quoted speakers hold it."""
+    if gold == "neutral":
+        return LABEL_ID["neutral"]
+    if holder in ("author", "mixed"):
+        return LABEL_ID[gold]
+    if holder == "quoted":
+        return LABEL_ID["neutral"]
+    return IGNORE  # "disputed" or missing: no editorial training signal
+
+
+def news_stance_v2(root: str, split: str, files=NEWS_STANCE_REAL) -> list[PairExample]:
+    """Present pairs of the in-domain files, split by article (the tweets' article_id is their id).
+    Synthetic text is train only: asking for its dev split returns nothing."""
+    out = []
+    for name in files:
+        synthetic = name.startswith("synthetic")
+        if synthetic and split == "dev":
+            continue
+        with open(os.path.join(root, "news-stance", name), encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                if not synthetic and is_dev_article(r["article_id"]) != (split == "dev"):
+                    continue
+                for key, target in NEWS_TARGETS.items():
+                    gold = r["gold"].get(key)
+                    if gold in (None, "absent"):
+                        continue
+                    holder = (r.get("holder") or {}).get(key) or ""
+                    out.append(PairExample(normalize_text(target), key, normalize_text(r["text"].strip()), LABEL_ID[gold],
+                                           editorial_label(gold, holder), holder, name, r["article_id"]))
+    return out
+
+
+REGISTERS = ("report", "analysis", "opinion")
+REGISTER_ID = {r: i for i, r in enumerate(REGISTERS)}
+
+
+def _span_ranges(text: str, spans: list[str]):
+    """Verbatim loaded phrases -> character ranges (every occurrence); None if one cannot be found,
+    so a paragraph with unlocatable spans teaches the token head nothing rather than something wrong."""
+    ranges = []
+    for s in spans:
+        s = s.strip()
+        if not s:
+            continue
+        start, found = 0, False
+        while True:
+            i = text.find(s, start)
+            if i < 0:
+                break
+            ranges.append((i, i + len(s)))
+            found, start = True, i + len(s)
+        if not found:
+            return None
+    return ranges
+
+
+def news_bias(root: str, split: str) -> list[ParagraphExample]:
+    out = []
+    with open(os.path.join(root, "news-bias", "train.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if is_dev_article(r["article_id"]) != (split == "dev"):
+                continue
+            # normalize_text keeps lengths except "US" -> "U.S." (+2): locate spans after normalizing
+            text = normalize_text(r["text"].strip())
+            loaded = {"yes": 1, "no": 0}.get(r.get("loaded"), IGNORE)
+            spans = [] if loaded == 0 else _span_ranges(text, [normalize_text(s) for s in r.get("spans") or []])
+            if loaded == 1 and not spans:
+                spans = None
+            out.append(ParagraphExample(text, REGISTER_ID.get(r.get("register"), IGNORE), loaded, spans, "news-bias", r["article_id"]))
+    return out
+
+
+def ood_pairs(root: str, caps: dict[str, int], rng: random.Random, pools=None) -> list[PairExample]:
+    """A fresh capped sample of the out-of-domain stance sets (call once per epoch). Tweets and
+    comments are the author's own voice, so their editorial label is their stance; news sentences
+    (NewsMTSC, BASIL) say nothing about who holds a sentiment, so they train `stance` only."""
+    pools = pools or {
+        "newsmtsc": newsmtsc_orig_train(root),
+        "ruw": ruw(root, "train"),
+        "semeval": semeval(root, "train"),
+        "vast": vast_dev(root),
+        "basil": basil(root),
+    }
+    author_voice = {"ruw", "semeval", "vast"}
+    out = []
+    for name, rows in pools.items():
+        for e in rng.sample(rows, min(caps.get(name, 0), len(rows))):
+            ed = e.label if name in author_voice else IGNORE
+            out.append(PairExample(e.target, e.target, e.text, e.label, ed, "author" if name in author_voice else "", name, name))
+    return out
+
+
+def ood_pools(root: str):
+    return {
+        "newsmtsc": newsmtsc_orig_train(root),
+        "ruw": ruw(root, "train"),
+        "semeval": semeval(root, "train"),
+        "vast": vast_dev(root),
+        "basil": basil(root),
+    }
+
+
+def ood_dev_pairs(root: str) -> dict[str, list[PairExample]]:
+    def conv(exs):
+        return [PairExample(e.target, e.target, e.text, e.label, IGNORE, "", e.source, e.source) for e in exs]
+    return {
+        "newsmtsc-rw-dev": conv(newsmtsc_hf(root, "rw")),
+        "newsmtsc-mt-dev": conv(newsmtsc_hf(root, "mt")),
+        "ruw-val": conv(ruw(root, "val")),
+        "semeval-val": conv(semeval(root, "val")),
     }

@@ -95,11 +95,14 @@ fn read_slant(path: &Path) -> Result<Vec<Fixture>> {
         text: String,
         target: String,
         label: String,
+        /// The stance in the author's own voice, where known.
+        #[serde(default)]
+        editorial: Option<String>,
     }
     let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
     for (i, line) in raw.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let help = r#"each line: {"id": "...", "text": "...", "target": "NATO", "label": "favor|against|neutral|absent"}"#;
+        let help = r#"each line: {"id": "...", "text": "...", "target": "NATO", "label": "favor|against|neutral|absent", "editorial"?: "..."}"#;
         let row: Row = serde_json::from_str(line).map_err(|e| bad_line(path, i + 1, format!("not a fixture record: {e}"), help))?;
         let gold = Gold::parse(&row.label).ok_or_else(|| bad_line(path, i + 1, format!("unknown label {:?}", row.label), help))?;
         let id = match row.id {
@@ -107,7 +110,7 @@ fn read_slant(path: &Path) -> Result<Vec<Fixture>> {
             Some(v) => v.to_string(),
             None => format!("line{}", i + 1),
         };
-        out.push(Fixture { id, text: row.text, target: row.target, gold });
+        out.push(Fixture { id, text: row.text, target: row.target, gold, editorial: row.editorial.as_deref().and_then(Gold::parse), ..Fixture::default() });
     }
     Ok(out)
 }
@@ -131,7 +134,7 @@ fn read_newsmtsc(path: &Path) -> Result<Vec<Fixture>> {
             let text = v["sentence_normalized"].as_str().unwrap_or_default();
             for (k, t) in targets.iter().enumerate() {
                 let gold = t["polarity"].as_f64().and_then(scheme).ok_or_else(|| bad_line(path, i + 1, "unknown polarity".into(), "NewsMTSC polarity is 2/4/6 or -1/0/1"))?;
-                out.push(Fixture { id: format!("{}#{k}", v["primary_gid"].as_str().unwrap_or("")), text: text.into(), target: t["mention"].as_str().unwrap_or_default().into(), gold });
+                out.push(Fixture { id: format!("{}#{k}", v["primary_gid"].as_str().unwrap_or("")), text: text.into(), target: t["mention"].as_str().unwrap_or_default().into(), gold, ..Fixture::default() });
             }
         } else {
             let gold = v["polarity"].as_f64().and_then(scheme).ok_or_else(|| bad_line(path, i + 1, "unknown polarity".into(), "NewsMTSC polarity is 2/4/6 or -1/0/1"))?;
@@ -140,6 +143,7 @@ fn read_newsmtsc(path: &Path) -> Result<Vec<Fixture>> {
                 text: v["sentence"].as_str().unwrap_or_default().into(),
                 target: v["mention"].as_str().unwrap_or_default().into(),
                 gold,
+                ..Fixture::default()
             });
         }
     }
@@ -197,7 +201,7 @@ fn read_semeval(path: &Path) -> Result<Vec<Fixture>> {
                 "2" => Gold::Favor,
                 other => return Err(bad_line(&label_path, i + 1, format!("unknown label {other:?}"), "tweeteval stance labels are 0 none, 1 against, 2 favor")),
             };
-            out.push(Fixture { id: format!("{}:{}", target, i + 1), text: t.trim().into(), target: target.clone(), gold });
+            out.push(Fixture { id: format!("{}:{}", target, i + 1), text: t.trim().into(), target: target.clone(), gold, ..Fixture::default() });
         }
     }
     Ok(out)
@@ -225,7 +229,7 @@ fn read_vast(path: &Path) -> Result<Vec<Fixture>> {
             "2" => Gold::Neutral,
             other => return Err(bad_line(path, i + 2, format!("unknown stance {other:?}"), "VAST stance is 0 against, 1 favor, 2 neutral")),
         };
-        out.push(Fixture { id: format!("vast:{}", i + 1), text: rec.get(ti).unwrap_or("").into(), target: rec.get(gi).unwrap_or("").into(), gold });
+        out.push(Fixture { id: format!("vast:{}", i + 1), text: rec.get(ti).unwrap_or("").into(), target: rec.get(gi).unwrap_or("").into(), gold, ..Fixture::default() });
     }
     Ok(out)
 }
@@ -244,7 +248,7 @@ fn read_ruw(path: &Path) -> Result<Vec<Fixture>> {
                 "NONE" => Gold::Neutral,
                 other => return Err(bad_line(path, i + 2, format!("unknown stance {other:?}"), "RUW stances are FAVOR, AGAINST, NONE")),
             };
-            out.push(Fixture { id: format!("ruw:{}:{}", i + 1, k + 1), text: rec.get(0).unwrap_or("").into(), target: target.into(), gold });
+            out.push(Fixture { id: format!("ruw:{}:{}", i + 1, k + 1), text: rec.get(0).unwrap_or("").into(), target: target.into(), gold, ..Fixture::default() });
         }
     }
     Ok(out)
@@ -252,8 +256,32 @@ fn read_ruw(path: &Path) -> Result<Vec<Fixture>> {
 
 /// The training script's split: an article is dev when sha1(article_id)[:8] as hex % 1000 < 200.
 pub fn is_dev_article(article_id: &str) -> bool {
+    dev_bucket(article_id) < 200
+}
+
+/// The training scripts' split: sha1 of the article id, first 8 hex digits, modulo 1000; dev is
+/// below 200. Dev half A (below 100) tunes (prior offsets, temperature); half B (100–199) measures
+/// what tuning must not see (the profile error).
+pub fn dev_bucket(article_id: &str) -> u64 {
     let hex = sha1_smol::Sha1::from(article_id).digest().to_string();
-    u64::from_str_radix(&hex[..8], 16).is_ok_and(|h| h % 1000 < 200)
+    u64::from_str_radix(&hex[..8], 16).map_or(u64::MAX, |h| h % 1000)
+}
+
+pub fn dev_half_a(article_id: &str) -> bool {
+    dev_bucket(article_id) < 100
+}
+
+/// The stance in the author's own voice from a news-stance label and its holder (GUIDELINE.md):
+/// the stance where the author holds it (alone or with quoted speakers), neutral where only quoted
+/// speakers do; unknown for disputed holders.
+pub fn editorial_gold(gold: Gold, holder: &str) -> Option<Gold> {
+    match (gold, holder) {
+        (Gold::Absent, _) => Some(Gold::Absent),
+        (Gold::Neutral, _) => Some(Gold::Neutral),
+        (_, "author" | "mixed") => Some(gold),
+        (_, "quoted") => Some(Gold::Neutral),
+        _ => None,
+    }
 }
 
 /// news-stance: one record per paragraph with `gold` labels for NATO, US and Europe (absent
@@ -263,12 +291,23 @@ fn read_news_stance(path: &Path) -> Result<Vec<Fixture>> {
     let mut out = Vec::new();
     for (i, line) in raw.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad_line(path, i + 1, format!("malformed JSON: {e}"), "one JSON object per line"))?;
-        if !is_dev_article(v["article_id"].as_str().unwrap_or_default()) {
+        // synthetic text is never dev data
+        if v["synthetic"].as_bool() == Some(true) || !is_dev_article(v["article_id"].as_str().unwrap_or_default()) {
             continue;
         }
         for target in ["NATO", "US", "Europe"] {
             let Some(gold) = v["gold"][target].as_str().and_then(Gold::parse) else { continue };
-            out.push(Fixture { id: format!("{}:{target}", v["id"].as_str().unwrap_or_default()), text: v["text"].as_str().unwrap_or_default().into(), target: target.into(), gold });
+            let holder = v["holder"][target].as_str().unwrap_or_default().to_string();
+            out.push(Fixture {
+                id: format!("{}:{target}", v["id"].as_str().unwrap_or_default()),
+                text: v["text"].as_str().unwrap_or_default().into(),
+                target: target.into(),
+                gold,
+                editorial: editorial_gold(gold, &holder),
+                leaning: v["source_leaning"].as_str().map(str::to_string),
+                holder: (!holder.is_empty()).then_some(holder),
+                article: v["article_id"].as_str().map(str::to_string),
+            });
         }
     }
     Ok(out)

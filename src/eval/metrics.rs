@@ -102,6 +102,70 @@ pub fn detection_metrics(gold_present: &[bool], found: &[bool]) -> DetectionMetr
     DetectionMetrics { n: gold_present.len(), precision, recall, f1: safe_div(2.0 * precision * recall, precision + recall), true_positive: tp, false_positive: fp, false_negative: fn_ }
 }
 
+/// Metrics for any set of classes (register: report / analysis / opinion).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassMetricsSet {
+    pub n: usize,
+    pub labels: Vec<String>,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub per_class: BTreeMap<String, ClassMetrics>,
+    /// confusion[gold][predicted], classes in `labels` order
+    pub confusion: Vec<Vec<usize>>,
+}
+
+pub fn class_metrics(labels: &[&str], gold: &[usize], pred: &[usize]) -> ClassMetricsSet {
+    let k = labels.len();
+    let mut confusion = vec![vec![0usize; k]; k];
+    for (&g, &p) in gold.iter().zip(pred) {
+        confusion[g][p] += 1;
+    }
+    let mut per_class = BTreeMap::new();
+    let mut f1_sum = 0.0;
+    for c in 0..k {
+        let tp = confusion[c][c] as f64;
+        let predicted: f64 = (0..k).map(|g| confusion[g][c] as f64).sum();
+        let support: usize = confusion[c].iter().sum();
+        let precision = safe_div(tp, predicted);
+        let recall = safe_div(tp, support as f64);
+        let f1 = safe_div(2.0 * precision * recall, precision + recall);
+        f1_sum += f1;
+        per_class.insert(labels[c].to_string(), ClassMetrics { precision, recall, f1, support });
+    }
+    let n = gold.len();
+    ClassMetricsSet {
+        n,
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        accuracy: safe_div((0..k).map(|c| confusion[c][c]).sum::<usize>() as f64, n as f64),
+        macro_f1: f1_sum / k.max(1) as f64,
+        per_class,
+        confusion,
+    }
+}
+
+/// Precision, recall and F1 of the positive class of a yes/no label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BinaryMetrics {
+    pub n: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub accuracy: f64,
+    pub true_positive: usize,
+    pub false_positive: usize,
+    pub false_negative: usize,
+}
+
+pub fn binary_metrics(gold: &[bool], pred: &[bool]) -> BinaryMetrics {
+    let tp = gold.iter().zip(pred).filter(|(g, p)| **g && **p).count();
+    let fp = gold.iter().zip(pred).filter(|(g, p)| !**g && **p).count();
+    let fn_ = gold.iter().zip(pred).filter(|(g, p)| **g && !**p).count();
+    let correct = gold.iter().zip(pred).filter(|(g, p)| g == p).count();
+    let precision = safe_div(tp as f64, (tp + fp) as f64);
+    let recall = safe_div(tp as f64, (tp + fn_) as f64);
+    BinaryMetrics { n: gold.len(), precision, recall, f1: safe_div(2.0 * precision * recall, precision + recall), accuracy: safe_div(correct as f64, gold.len() as f64), true_positive: tp, false_positive: fp, false_negative: fn_ }
+}
+
 /// Always predicting the most frequent gold class (ties: neutral, then against).
 pub fn majority_baseline(gold: &[usize]) -> (String, StanceMetrics) {
     let mut counts = [0usize; 3];
@@ -141,6 +205,19 @@ mod tests {
         let conf = [0.9, 0.9, 0.6, 0.6];
         // bin 0.9: |1.0 - 0.9| * 2/4 = 0.05; bin 0.6: |0.5 - 0.6| * 2/4 = 0.05
         assert!((ece(&gold, &pred, &conf, 10) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn generic_and_binary_metrics_by_hand() {
+        // register gold: r r a o ; pred: r a a r
+        let m = class_metrics(&["report", "analysis", "opinion"], &[0, 0, 1, 2], &[0, 1, 1, 0]);
+        assert_eq!(m.confusion, vec![vec![1, 1, 0], vec![0, 1, 0], vec![1, 0, 0]]);
+        // report P 1/2 R 1/2 F 1/2; analysis P 1/2 R 1 F 2/3; opinion 0
+        assert!((m.macro_f1 - (0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
+        assert!((m.accuracy - 0.5).abs() < 1e-12);
+        let b = binary_metrics(&[true, true, false, false], &[true, false, true, false]);
+        assert_eq!((b.true_positive, b.false_positive, b.false_negative), (1, 1, 1));
+        assert!((b.f1 - 0.5).abs() < 1e-12 && (b.accuracy - 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! the gold says are present.
 
 pub mod adapters;
+pub mod bias;
 pub mod metrics;
+pub mod profile_error;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,7 +20,7 @@ pub use adapters::FixtureFormat;
 use metrics::{CLASSES, DetectionMetrics, StanceMetrics};
 
 use crate::error::{Error, Result};
-use crate::model::{PairClassifier, PairInput};
+use crate::model::{Classifier as PairClassifier, ModelInput as PairInput};
 use crate::targets::TargetSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +42,7 @@ impl Gold {
         })
     }
 
-    fn class(self) -> Option<usize> {
+    pub fn class(self) -> Option<usize> {
         match self {
             Gold::Against => Some(0),
             Gold::Neutral => Some(1),
@@ -56,6 +58,20 @@ pub struct Fixture {
     pub text: String,
     pub target: String,
     pub gold: Gold,
+    /// The stance in the author's own voice, where the data says (news-stance `holder`).
+    pub editorial: Option<Gold>,
+    /// The outlet's leaning, where the data says (for group-mean error).
+    pub leaning: Option<String>,
+    /// Who holds the stance: author, quoted, mixed.
+    pub holder: Option<String>,
+    /// The article the text comes from, where known (splits are by article).
+    pub article: Option<String>,
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Fixture { id: String::new(), text: String::new(), target: String::new(), gold: Gold::Absent, editorial: None, leaning: None, holder: None, article: None }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,12 +92,41 @@ pub struct EvalReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detection: Option<DetectionMetrics>,
     pub temperature: f32,
+    /// The `editorial` output against holder-derived labels (fixtures that give them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub editorial: Option<EditorialEval>,
+}
+
+/// How the `editorial` output (the author's own voice) does against labels derived from who
+/// holds each stance, and on the pairs whose stance only quoted speakers hold, where `stance`
+/// should find the stance and `editorial` should say neutral.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditorialEval {
+    #[serde(flatten)]
+    pub metrics: StanceMetrics,
+    pub per_target: BTreeMap<String, StanceMetrics>,
+    pub quoted_only: QuotedOnly,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuotedOnly {
+    pub n: usize,
+    /// Share of those pairs the editorial output calls neutral (the right answer).
+    pub editorial_neutral_rate: f64,
+    /// Share the stance output labels correctly (any voice: the quoted stance).
+    pub stance_accuracy: f64,
+    /// Share where the two outputs differ, as they should.
+    pub outputs_differ_rate: f64,
 }
 
 /// Model probabilities (against, neutral, favor) for each present fixture, plus detection.
 pub struct Scored {
     pub gold: Vec<usize>,
     pub probs: Vec<[f64; 3]>,
+    /// The `editorial` output's probabilities, for models that have it.
+    pub editorial_probs: Option<Vec<[f64; 3]>>,
+    /// The present fixtures, in the order of `gold`.
+    pub fixtures: Vec<Fixture>,
     pub targets: Vec<String>,
     pub detection: Option<DetectionMetrics>,
 }
@@ -102,15 +147,23 @@ pub fn score_fixtures(fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn
         }
     }
     let mut probs = Vec::with_capacity(present.len());
+    let editorial_idx = model.manifest().output("editorial").map(|_| model.manifest().stance_indices_of("editorial")).transpose()?;
+    let mut editorial_probs = Vec::new();
     for chunk in present.chunks(512) {
-        let inputs: Vec<PairInput> = chunk.iter().map(|(f, label)| PairInput { first: label, second: &f.text }).collect();
-        for p in model.classify(&inputs, &mut |_| {})? {
-            probs.push([p.probs[ia] as f64, p.probs[ine] as f64, p.probs[ifa] as f64]);
+        let inputs: Vec<PairInput> = chunk.iter().map(|(f, label)| PairInput::pair(label, &f.text)).collect();
+        for pred in model.classify(&inputs, &mut |_| {})? {
+            if let (Some([a, n, f]), Some(e)) = (editorial_idx, pred.probs("editorial")) {
+                editorial_probs.push([e[a] as f64, e[n] as f64, e[f] as f64]);
+            }
+            let p = pred.probs("stance").ok_or_else(|| Error::Inference("the model returned no stance output".into()))?;
+            probs.push([p[ia] as f64, p[ine] as f64, p[ifa] as f64]);
         }
     }
     Ok(Scored {
         gold: present.iter().map(|(f, _)| f.gold.class().expect("present")).collect(),
         probs,
+        editorial_probs: editorial_idx.map(|_| editorial_probs),
+        fixtures: present.iter().map(|(f, _)| (*f).clone()).collect(),
         targets: present.iter().map(|(f, _)| targets.get(&f.target).map_or_else(|| f.target.clone(), |t| t.name.clone())).collect(),
         detection: (!det_gold.is_empty()).then(|| metrics::detection_metrics(&det_gold, &det_found)),
     })
@@ -140,6 +193,7 @@ pub fn evaluate(fixture: &Path, format: FixtureFormat, fixtures: &[Fixture], tar
         per_target.insert(t.clone(), metrics::stance_metrics(&g, &p, Some(&c)));
     }
     let (label, base) = metrics::majority_baseline(&s.gold);
+    let editorial = s.editorial_probs.as_ref().and_then(|ep| editorial_eval(&s, ep, &pred));
     Ok(EvalReport {
         fixture: fixture.display().to_string(),
         format: format!("{format:?}").to_lowercase(),
@@ -148,7 +202,35 @@ pub fn evaluate(fixture: &Path, format: FixtureFormat, fixtures: &[Fixture], tar
         baseline: Baseline { label, metrics: base },
         detection: s.detection,
         temperature,
+        editorial,
     })
+}
+
+fn editorial_eval(s: &Scored, ep: &[[f64; 3]], stance_pred: &[usize]) -> Option<EditorialEval> {
+    let idx: Vec<usize> = (0..s.fixtures.len()).filter(|&i| s.fixtures[i].editorial.and_then(Gold::class).is_some()).collect();
+    if idx.is_empty() {
+        return None;
+    }
+    let gold: Vec<usize> = idx.iter().map(|&i| s.fixtures[i].editorial.and_then(Gold::class).expect("filtered")).collect();
+    let pred: Vec<usize> = idx.iter().map(|&i| argmax3(&ep[i])).collect();
+    let conf: Vec<f64> = idx.iter().zip(&pred).map(|(&i, &k)| ep[i][k]).collect();
+    let mut per_target = BTreeMap::new();
+    let mut names: Vec<&String> = idx.iter().map(|&i| &s.targets[i]).collect();
+    names.sort();
+    names.dedup();
+    for t in names {
+        let k: Vec<usize> = (0..idx.len()).filter(|&j| &s.targets[idx[j]] == t).collect();
+        per_target.insert(t.clone(), metrics::stance_metrics(&k.iter().map(|&j| gold[j]).collect::<Vec<_>>(), &k.iter().map(|&j| pred[j]).collect::<Vec<_>>(), None));
+    }
+    let quoted: Vec<usize> = idx.iter().copied().filter(|&i| s.fixtures[i].holder.as_deref() == Some("quoted") && s.gold[i] != 1).collect();
+    let n = quoted.len().max(1) as f64;
+    let quoted_only = QuotedOnly {
+        n: quoted.len(),
+        editorial_neutral_rate: quoted.iter().filter(|&&i| argmax3(&ep[i]) == 1).count() as f64 / n,
+        stance_accuracy: quoted.iter().filter(|&&i| stance_pred[i] == s.gold[i]).count() as f64 / n,
+        outputs_differ_rate: quoted.iter().filter(|&&i| argmax3(&ep[i]) != stance_pred[i]).count() as f64 / n,
+    };
+    Some(EditorialEval { metrics: metrics::stance_metrics(&gold, &pred, Some(&conf)), per_target, quoted_only })
 }
 
 impl EvalReport {
@@ -180,6 +262,11 @@ impl EvalReport {
                 let name: String = t.chars().take(34).collect();
                 let _ = writeln!(s, "  {:<34} {:>6} {:>9.3} {:>9.3} {:>7.3}", name, pm.n, pm.accuracy, pm.macro_f1, pm.f_avg);
             }
+        }
+        if let Some(e) = &self.editorial {
+            let _ = writeln!(s, "\n  editorial output (author's own voice) vs holder-derived labels: n {}, accuracy {:.3}, macro-F1 {:.3}", e.metrics.n, e.metrics.accuracy, e.metrics.macro_f1);
+            let q = &e.quoted_only;
+            let _ = writeln!(s, "  pairs whose stance only quoted speakers hold: n {}, editorial says neutral {:.1}%, stance correct {:.1}%, outputs differ {:.1}%", q.n, q.editorial_neutral_rate * 100.0, q.stance_accuracy * 100.0, q.outputs_differ_rate * 100.0);
         }
         if let Some(d) = &self.detection {
             let _ = writeln!(s, "\n  mention detection: precision {:.3}, recall {:.3}, F1 {:.3} (n {}, {} missed, {} spurious)", d.precision, d.recall, d.f1, d.n, d.false_negative, d.false_positive);
@@ -223,11 +310,21 @@ pub fn fit_temperature(gold: &[usize], probs: &[[f64; 3]], fitted_on: Vec<String
 }
 
 /// Store a fitted calibration in the model folder's manifest.json (atomically).
-pub fn write_calibration(model_dir: &Path, fit: &CalibrationFit) -> Result<()> {
+/// Write the fitted calibration and the measured profile error into the model's manifest.json.
+pub fn write_calibration(model_dir: &Path, calibration: &crate::model::manifest::Calibration, profile_error: &BTreeMap<String, profile_error::ProfileError>, files: &[String]) -> Result<()> {
     let path = model_dir.join("manifest.json");
     let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let mut v: serde_json::Value = serde_json::from_str(&raw).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    v["calibration"] = serde_json::to_value(fit).map_err(|e| Error::Usage(e.to_string()))?;
+    v["calibration"] = serde_json::to_value(calibration).map_err(|e| Error::Usage(e.to_string()))?;
+    if !profile_error.is_empty() {
+        let mut pe = serde_json::to_value(profile_error).map_err(|e| Error::Usage(e.to_string()))?;
+        pe["measured_on"] = serde_json::json!({
+            "files": files,
+            "split": "dev half B: sha1(article_id) % 1000 in 100..200 (not used for training, prior offsets or temperature)",
+            "groups": "source_leaning x target",
+        });
+        v["profile_error"] = pe;
+    }
     let mut out = serde_json::to_string_pretty(&v).map_err(|e| Error::Usage(e.to_string()))?;
     out.push('\n');
     crate::score::write_atomically(&path, out.as_bytes())

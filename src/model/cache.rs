@@ -1,5 +1,6 @@
 //! A content-addressed cache of model outputs in SQLite:
-//! sha256(model sha256, temperature, first segment, text) → class probabilities.
+//! sha256(model sha256, temperatures, first segment or none, text) → the model's [`Prediction`]
+//! (every output read from that input, as JSON).
 //!
 //! Re-runs over the same corpus, and wire copy repeated across outlets, cost one lookup instead of
 //! a forward pass. Location: `<cache dir>/predictions.sqlite` (see [`super::runtime::cache_dir`]).
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Manifest, PairClassifier, PairInput, Prediction};
+use super::{Classifier, Manifest, ModelInput, Prediction};
 use crate::error::{Error, Result};
 
 pub fn default_path() -> PathBuf {
@@ -34,31 +35,29 @@ impl PredictionCache {
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| db_err(path, e))?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
-             CREATE TABLE IF NOT EXISTS predictions (key BLOB PRIMARY KEY, probs BLOB NOT NULL, windows INTEGER NOT NULL) WITHOUT ROWID;",
+             CREATE TABLE IF NOT EXISTS predictions_v2 (key BLOB PRIMARY KEY, prediction TEXT NOT NULL) WITHOUT ROWID;",
         )
         .map_err(|e| db_err(path, e))?;
         Ok(PredictionCache { conn, path: path.to_path_buf() })
     }
 
     fn get(&self, key: &[u8; 32]) -> Result<Option<Prediction>> {
-        let row: Option<(Vec<u8>, i64)> = self
+        let row: Option<String> = self
             .conn
-            .prepare_cached("SELECT probs, windows FROM predictions WHERE key = ?1")
-            .and_then(|mut st| st.query_row(params![&key[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .prepare_cached("SELECT prediction FROM predictions_v2 WHERE key = ?1")
+            .and_then(|mut st| st.query_row(params![&key[..]], |r| r.get(0)).optional())
             .map_err(|e| db_err(&self.path, e))?;
-        Ok(row.map(|(bytes, windows)| Prediction {
-            probs: bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-            windows: windows as usize,
-        }))
+        // an entry this build cannot read is recomputed, not an error
+        Ok(row.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     fn put_all(&mut self, items: &[([u8; 32], &Prediction)]) -> Result<()> {
         let tx = self.conn.transaction().map_err(|e| db_err(&self.path, e))?;
         {
-            let mut st = tx.prepare_cached("INSERT OR REPLACE INTO predictions (key, probs, windows) VALUES (?1, ?2, ?3)").map_err(|e| db_err(&self.path, e))?;
+            let mut st = tx.prepare_cached("INSERT OR REPLACE INTO predictions_v2 (key, prediction) VALUES (?1, ?2)").map_err(|e| db_err(&self.path, e))?;
             for (key, p) in items {
-                let bytes: Vec<u8> = p.probs.iter().flat_map(|x| x.to_le_bytes()).collect();
-                st.execute(params![&key[..], bytes, p.windows as i64]).map_err(|e| db_err(&self.path, e))?;
+                let json = serde_json::to_string(p).map_err(|e| Error::Usage(e.to_string()))?;
+                st.execute(params![&key[..], json]).map_err(|e| db_err(&self.path, e))?;
             }
         }
         tx.commit().map_err(|e| db_err(&self.path, e))
@@ -74,25 +73,33 @@ pub struct Cached<C> {
     pub misses: usize,
 }
 
-impl<C: PairClassifier> Cached<C> {
+impl<C: Classifier> Cached<C> {
     pub fn new(inner: C, cache: PredictionCache) -> Cached<C> {
         let m = inner.manifest();
         let mut namespace = m.sha256.as_bytes().to_vec();
-        namespace.extend(format!("|t={}|", m.calibration.as_ref().map_or(1.0, |c| c.temperature)).as_bytes());
+        for o in &m.outputs {
+            namespace.extend(format!("|{}:t={}|", o.name, m.temperature(&o.name)).as_bytes());
+        }
         Cached { inner, cache, namespace, hits: 0, misses: 0 }
     }
 
-    fn key(&self, p: &PairInput) -> [u8; 32] {
+    fn key(&self, p: &ModelInput) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(&self.namespace);
-        h.update((p.first.len() as u64).to_le_bytes());
-        h.update(p.first.as_bytes());
+        match p.first {
+            // a length prefix keeps (first, second) pairs apart; u64::MAX marks a text input
+            Some(first) => {
+                h.update((first.len() as u64).to_le_bytes());
+                h.update(first.as_bytes());
+            }
+            None => h.update(u64::MAX.to_le_bytes()),
+        }
         h.update(p.second.as_bytes());
         h.finalize().into()
     }
 }
 
-impl<C: PairClassifier> PairClassifier for Cached<C> {
+impl<C: Classifier> Classifier for Cached<C> {
     fn manifest(&self) -> &Manifest {
         self.inner.manifest()
     }
@@ -101,7 +108,7 @@ impl<C: PairClassifier> PairClassifier for Cached<C> {
         self.inner.timings()
     }
 
-    fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
+    fn classify(&mut self, inputs: &[ModelInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
         let keys: Vec<[u8; 32]> = inputs.iter().map(|p| self.key(p)).collect();
         let mut out: Vec<Option<Prediction>> = keys.iter().map(|k| self.cache.get(k)).collect::<Result<_>>()?;
         let miss_idx: Vec<usize> = (0..inputs.len()).filter(|&i| out[i].is_none()).collect();
@@ -117,7 +124,7 @@ impl<C: PairClassifier> PairClassifier for Cached<C> {
                     unique.len() - 1
                 });
             }
-            let miss_inputs: Vec<PairInput> = unique.iter().map(|&i| inputs[i]).collect();
+            let miss_inputs: Vec<ModelInput> = unique.iter().map(|&i| inputs[i]).collect();
             let preds = self.inner.classify(&miss_inputs, on_batch)?;
             let fresh: Vec<([u8; 32], &Prediction)> = unique.iter().zip(&preds).map(|(&i, p)| (keys[i], p)).collect();
             self.cache.put_all(&fresh)?;

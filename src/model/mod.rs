@@ -1,52 +1,92 @@
-//! Model: a sequence-pair classifier described by a manifest, run with ONNX Runtime.
+//! Model: a manifest-driven transformer classifier run with ONNX Runtime.
 //!
-//! Input is `[CLS] first [SEP] second [SEP]` (for stance: target label, paragraph). Each distinct
-//! text is tokenized once and its pair encodings built from those ids for every target. Texts too
-//! long for the model are never truncated: they are cut into overlapping windows, each window is
-//! classified, and the window probabilities are averaged weighted by window length, so every token
-//! counts about equally wherever it falls.
+//! Two kinds of input (see [`manifest::InputKind`]): a pair `[CLS] first [SEP] second [SEP]`
+//! (target label, paragraph) and a text `[CLS] text [SEP]` (paragraph alone). One graph computes
+//! every output; for each input the outputs the manifest reads from that kind are returned, per
+//! class and, for per-token outputs, per token with character offsets in the input text.
+//! Each distinct text is tokenized once and its encodings built from those ids. Texts too long for
+//! the model are never truncated: they are cut into overlapping windows, each window is classified,
+//! and window probabilities are averaged weighted by window length (tokens: over the windows that
+//! hold them), so every token counts about equally wherever it falls.
 
 pub mod cache;
 pub mod manifest;
 pub mod runtime;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokenizers::Tokenizer;
 
-pub use manifest::Manifest;
+pub use manifest::{InputKind, Manifest, OutputSpec};
 
 use crate::error::{Error, Result};
 
-/// One thing to classify: a short first segment (the target label) and a text.
-#[derive(Debug, Clone, Copy)]
-pub struct PairInput<'a> {
-    pub first: &'a str,
+/// One thing to classify: a paragraph, with a target label (pair input) or without (text input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ModelInput<'a> {
+    pub first: Option<&'a str>,
     pub second: &'a str,
 }
 
-/// Class probabilities in manifest label order, plus how many windows the text needed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prediction {
+impl<'a> ModelInput<'a> {
+    pub fn pair(first: &'a str, second: &'a str) -> Self {
+        ModelInput { first: Some(first), second }
+    }
+    pub fn text(text: &'a str) -> Self {
+        ModelInput { first: None, second: text }
+    }
+    pub fn kind(&self) -> InputKind {
+        if self.first.is_some() { InputKind::Pair } else { InputKind::Text }
+    }
+}
+
+/// Kept for callers that only build pairs.
+pub type PairInput<'a> = ModelInput<'a>;
+
+/// One token of a per-token output: character offsets in the text given to the model and the
+/// class probabilities (manifest label order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenProbs {
+    pub start: usize,
+    pub end: usize,
     pub probs: Vec<f32>,
+}
+
+/// What the model says about one input: class probabilities per output read from that input kind
+/// (manifest label order), per-token probabilities per per-token output, and the window count.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Prediction {
+    pub outputs: BTreeMap<String, Vec<f32>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tokens: BTreeMap<String, Vec<TokenProbs>>,
     pub windows: usize,
 }
 
-/// What the scoring stage needs from a model: labels and batched pair classification.
-pub trait PairClassifier {
+impl Prediction {
+    pub fn probs(&self, output: &str) -> Option<&[f32]> {
+        self.outputs.get(output).map(Vec::as_slice)
+    }
+}
+
+/// What scoring and evaluation need from a model.
+pub trait Classifier {
     fn manifest(&self) -> &Manifest;
-    fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>>;
+    fn classify(&mut self, inputs: &[ModelInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>>;
     /// Seconds spent tokenizing and in the model so far, where the classifier keeps count.
     fn timings(&self) -> Option<Timings> {
         None
     }
 }
+
+/// The former name of [`Classifier`].
+pub use Classifier as PairClassifier;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
@@ -60,11 +100,31 @@ pub struct ModelOptions {
     pub batch_size: usize,
     /// Tokens shared by consecutive windows of a long text.
     pub window_overlap: usize,
+    pub levers: Levers,
+}
+
+/// ONNX Runtime settings the benchmark's `--levers` varies (environment variables, so the
+/// benchmark can set them on the real binary): `SLANT_ORT_ONE_SESSION=1` runs a dynamically
+/// quantized model on one session with all threads instead of one single-threaded session per
+/// thread; `SLANT_ORT_SPINNING=0|1` turns intra-op thread spinning off or on (ONNX Runtime's
+/// default is on); `SLANT_ORT_OPT=basic|extended|all` picks the graph optimisation level.
+#[derive(Debug, Clone, Default)]
+pub struct Levers {
+    pub one_session: bool,
+    pub spinning: Option<bool>,
+    pub optimization: Option<String>,
+}
+
+impl Levers {
+    pub fn from_env() -> Levers {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Levers { one_session: var("SLANT_ORT_ONE_SESSION").is_some_and(|v| v == "1"), spinning: var("SLANT_ORT_SPINNING").map(|v| v == "1"), optimization: var("SLANT_ORT_OPT") }
+    }
 }
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        ModelOptions { threads: std::thread::available_parallelism().map_or(2, |n| n.get()), batch_size: 32, window_overlap: 64 }
+        ModelOptions { threads: std::thread::available_parallelism().map_or(2, |n| n.get()), batch_size: 32, window_overlap: 64, levers: Levers::from_env() }
     }
 }
 
@@ -79,23 +139,55 @@ pub struct OnnxClassifier {
     cls: u32,
     sep: u32,
     pad: u32,
+    pair_separators: usize,
     timings: Timings,
     pub dir: PathBuf,
 }
 
-/// The default model folder: `models/stance-minilm-l6` in the working directory, else beside the
-/// crate that built this binary (so `cargo run` works from anywhere in the checkout).
-pub fn default_model_dir() -> PathBuf {
-    let local = PathBuf::from("models/stance-minilm-l6");
-    if local.is_dir() {
-        return local;
+/// The shipped model tiers: `accurate` (the default) and `fast`.
+pub const TIERS: [(&str, &str); 2] = [("accurate", "models/stance-mpnet-base"), ("fast", "models/stance-minilm-l6")];
+
+/// A model folder from `--model`: a tier name (`accurate`, `fast`) or a directory. Tier folders are
+/// looked up in the working directory, else beside the crate that built this binary (so
+/// `cargo run` works from anywhere in the checkout).
+pub fn resolve_model_dir(spec: &str) -> PathBuf {
+    match TIERS.iter().find(|(name, _)| *name == spec) {
+        Some((_, rel)) => {
+            let local = PathBuf::from(rel);
+            if local.is_dir() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(rel) }
+        }
+        None => PathBuf::from(spec),
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance-minilm-l6")
+}
+
+/// The default model folder: the accurate tier.
+pub fn default_model_dir() -> PathBuf {
+    resolve_model_dir("accurate")
 }
 
 pub fn sha256_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Text after the manifest's preprocessing, with a map from its byte offsets back to the
+/// original's, so per-token offsets point into the text the caller gave.
+struct Preprocessed {
+    text: String,
+    /// `to_original[i]`: byte offset in the original of byte `i` of `text` (len + 1 entries).
+    to_original: Option<Vec<usize>>,
+}
+
+impl Preprocessed {
+    fn original(&self, i: usize) -> usize {
+        self.to_original.as_ref().map_or(i, |m| m[i.min(m.len() - 1)])
+    }
+}
+
+/// A tokenized text: ids and byte offsets in the original text.
+struct Encoded {
+    ids: Vec<u32>,
+    offsets: Vec<(usize, usize)>,
 }
 
 impl OnnxClassifier {
@@ -120,12 +212,13 @@ impl OnnxClassifier {
         // Padding and truncation are done here (dynamic padding, windows), never by the tokenizer.
         tokenizer.with_padding(None);
         tokenizer.with_truncation(None).map_err(|e| Error::Tokenizer(e.to_string()))?;
-        let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| model_err(format!("tokenizer has no {t} token"), "the model must use a BERT-style vocabulary"));
-        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+        let special = manifest.special();
+        let id = |t: &str| tokenizer.token_to_id(t).ok_or_else(|| model_err(format!("tokenizer has no {t} token"), "the manifest's special_tokens must name tokens of tokenizer.json"));
+        let (cls, sep, pad) = (id(&special.cls)?, id(&special.sep)?, id(&special.pad)?);
 
         // The ONNX Runtime session is made on first use: a run answered wholly from the cache
         // never loads the runtime.
-        Ok(OnnxClassifier { manifest, tokenizer, sessions: Vec::new(), model_path, opts, cls, sep, pad, timings: Timings::default(), dir: dir.to_path_buf() })
+        Ok(OnnxClassifier { manifest, tokenizer, sessions: Vec::new(), model_path, opts, cls, sep, pad, pair_separators: special.pair_separators.max(1), timings: Timings::default(), dir: dir.to_path_buf() })
     }
 
     /// For calibration: probabilities must be fitted at temperature 1.
@@ -133,29 +226,54 @@ impl OnnxClassifier {
         self.manifest.calibration = None;
     }
 
-    fn preprocess<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        let mut out = std::borrow::Cow::Borrowed(text);
+    pub fn set_calibration(&mut self, c: Option<manifest::Calibration>) {
+        self.manifest.calibration = c;
+    }
+
+    fn preprocess(&self, text: &str) -> Preprocessed {
+        let mut out = Preprocessed { text: text.to_string(), to_original: None };
         for step in &self.manifest.preprocess {
             if step == "us_caps_to_u.s." {
                 // the uncased vocabulary reads "US" as "us"; "U.S." keeps it a country
                 static US: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| regex::Regex::new(r"\bUS\b").expect("static regex"));
-                if US.is_match(&out) {
-                    out = std::borrow::Cow::Owned(US.replace_all(&out, "U.S.").into_owned());
+                if !US.is_match(&out.text) {
+                    continue;
                 }
+                let (mut s, mut map, mut last) = (String::with_capacity(out.text.len() + 8), Vec::with_capacity(out.text.len() + 9), 0);
+                for m in US.find_iter(&out.text) {
+                    for i in last..m.start() {
+                        map.push(out.original(i));
+                    }
+                    s.push_str(&out.text[last..m.start()]);
+                    s.push_str("U.S.");
+                    map.extend([m.start(), m.start() + 1, m.start() + 1, m.start() + 2].map(|i| out.original(i)));
+                    last = m.end();
+                }
+                for i in last..=out.text.len() {
+                    map.push(out.original(i));
+                }
+                s.push_str(&out.text[last..]);
+                out = Preprocessed { text: s, to_original: Some(map) };
             }
         }
         out
     }
 
-    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+    fn encode(&self, text: &str) -> Result<Encoded> {
         let pre = self.preprocess(text);
-        self.tokenizer.encode(pre.as_ref(), false).map(|e| e.get_ids().to_vec()).map_err(|e| Error::Tokenizer(e.to_string()))
+        let enc = self.tokenizer.encode(pre.text.as_str(), false).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let offsets = enc.get_offsets().iter().map(|&(a, b)| (pre.original(a), pre.original(b))).collect();
+        Ok(Encoded { ids: enc.get_ids().to_vec(), offsets })
     }
 
-    /// Token windows of a text for a first segment of `first_len` tokens.
-    fn windows(&self, text_ids: &[u32], first_len: usize) -> Vec<std::ops::Range<usize>> {
-        let budget = self.manifest.max_seq_len.saturating_sub(first_len + 3).max(16);
-        window_ranges(text_ids.len(), budget, self.opts.window_overlap.min(budget / 2))
+    /// Token windows of a text after a first segment of `first_len` tokens (None: text input).
+    fn windows(&self, text_len: usize, first_len: Option<usize>) -> Vec<std::ops::Range<usize>> {
+        let specials = match first_len {
+            Some(n) => n + 2 + self.pair_separators,
+            None => 2,
+        };
+        let budget = self.manifest.max_seq_len.saturating_sub(specials).max(16);
+        window_ranges(text_len, budget, self.opts.window_overlap.min(budget / 2))
     }
 }
 
@@ -187,13 +305,19 @@ fn softmax(logits: &[f32], temperature: f32) -> Vec<f32> {
 }
 
 struct Window {
-    pair: usize,
+    input: usize,
     ids: Vec<i64>,
     type_ids: Vec<i64>,
     weight: f32,
+    /// Position in the window of the text's first token, and the text token range it holds.
+    text_at: usize,
+    text_range: std::ops::Range<usize>,
 }
 
-impl PairClassifier for OnnxClassifier {
+/// What one window's run returned: per output, logits (row-major, `per_token` outputs per position).
+type WindowLogits = Vec<Vec<f32>>;
+
+impl Classifier for OnnxClassifier {
     fn manifest(&self) -> &Manifest {
         &self.manifest
     }
@@ -202,36 +326,44 @@ impl PairClassifier for OnnxClassifier {
         Some(self.timings)
     }
 
-    fn classify(&mut self, inputs: &[PairInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
+    fn classify(&mut self, inputs: &[ModelInput], on_batch: &mut dyn FnMut(usize)) -> Result<Vec<Prediction>> {
         if inputs.is_empty() {
             return Ok(Vec::new()); // nothing to run: do not load the runtime for it
         }
+        for kind in [InputKind::Pair, InputKind::Text] {
+            if inputs.iter().any(|i| i.kind() == kind) && !self.manifest.has_input(kind) {
+                return Err(Error::Model { dir: self.dir.clone(), message: format!("the model reads no output from {kind:?} inputs"), help: "this model cannot answer that; use a model whose manifest has such outputs".into() });
+            }
+        }
         // Tokenize each distinct text and first segment once, in parallel.
         let t0 = std::time::Instant::now();
-        let mut distinct: Vec<&str> = inputs.iter().flat_map(|p| [p.first, p.second]).collect();
+        let mut distinct: Vec<&str> = inputs.iter().flat_map(|p| p.first.into_iter().chain([p.second])).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        let encoded: Vec<Vec<u32>> = distinct.par_iter().map(|t| self.encode(t)).collect::<Result<_>>()?;
-        let ids: HashMap<&str, &Vec<u32>> = distinct.iter().copied().zip(encoded.iter()).collect();
+        let encoded: Vec<Encoded> = distinct.par_iter().map(|t| self.encode(t)).collect::<Result<_>>()?;
+        let enc: HashMap<&str, &Encoded> = distinct.iter().copied().zip(encoded.iter()).collect();
         self.timings.tokenize_seconds += t0.elapsed().as_secs_f64();
 
         let mut windows: Vec<Window> = Vec::new();
         let mut n_windows = vec![0usize; inputs.len()];
+        let (cls, sep) = (self.cls as i64, self.sep as i64);
         for (i, p) in inputs.iter().enumerate() {
-            let first = ids[p.first];
-            let second = ids[p.second];
-            for r in self.windows(second, first.len()) {
+            let first = p.first.map(|f| &enc[f].ids);
+            let second = &enc[p.second].ids;
+            for r in self.windows(second.len(), first.map(Vec::len)) {
                 let body = &second[r.clone()];
-                let mut ids = Vec::with_capacity(first.len() + body.len() + 3);
-                ids.push(self.cls as i64);
-                ids.extend(first.iter().map(|&x| x as i64));
-                ids.push(self.sep as i64);
-                let first_part = ids.len();
+                let mut ids = Vec::with_capacity(body.len() + 8 + first.map_or(0, Vec::len));
+                ids.push(cls);
+                if let Some(first) = first {
+                    ids.extend(first.iter().map(|&x| x as i64));
+                    ids.extend(std::iter::repeat_n(sep, self.pair_separators));
+                }
+                let text_at = ids.len();
                 ids.extend(body.iter().map(|&x| x as i64));
-                ids.push(self.sep as i64);
-                let mut type_ids = vec![0i64; first_part];
+                ids.push(sep);
+                let mut type_ids = vec![0i64; if first.is_some() { text_at } else { ids.len() }];
                 type_ids.resize(ids.len(), 1);
-                windows.push(Window { pair: i, ids, type_ids, weight: body.len().max(1) as f32 });
+                windows.push(Window { input: i, ids, type_ids, weight: body.len().max(1) as f32, text_at, text_range: r });
                 n_windows[i] += 1;
             }
         }
@@ -240,10 +372,6 @@ impl PairClassifier for OnnxClassifier {
         // always makes the same batches.
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&i| windows[i].ids.len());
-        let n_labels = self.manifest.labels.len();
-        let temperature = self.manifest.calibration.as_ref().map_or(1.0, |c| c.temperature);
-        let mut sums = vec![vec![0f32; n_labels]; inputs.len()];
-        let mut weights = vec![0f32; inputs.len()];
         // One window per run for dynamically quantized models (see Manifest::batch_dependent), on
         // as many single-threaded sessions as threads, working on different windows at once: small
         // runs parallelise poorly inside ONNX Runtime. Each window's result is independent of
@@ -253,11 +381,11 @@ impl PairClassifier for OnnxClassifier {
         let batch_size = if batch_dependent { 1 } else { self.opts.batch_size.max(1) };
         let threads = self.opts.threads.max(1);
         let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
-        let (n_sessions, intra) = if batch_dependent { (threads.min(batches.len()).max(1), 1) } else { (1, threads) };
+        let (n_sessions, intra) = if batch_dependent && !self.opts.levers.one_session { (threads.min(batches.len()).max(1), 1) } else { (1, threads) };
         self.ensure_sessions(n_sessions, intra)?;
         let t1 = std::time::Instant::now();
         let (pad, manifest) = (self.pad as i64, &self.manifest);
-        let mut results: Vec<Option<Result<Vec<f32>>>> = (0..batches.len()).map(|_| None).collect();
+        let mut results: Vec<Option<Result<Vec<WindowLogits>>>> = (0..batches.len()).map(|_| None).collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let failed = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
@@ -284,24 +412,87 @@ impl PairClassifier for OnnxClassifier {
             }
         });
         self.timings.model_seconds += t1.elapsed().as_secs_f64();
+
+        // Combine windows: class outputs weighted by window length, token outputs averaged over
+        // the windows that hold each token.
+        let outputs = &self.manifest.outputs;
+        let mut sums: Vec<Vec<Vec<f32>>> = inputs.iter().map(|_| outputs.iter().map(|o| vec![0f32; o.labels.len()]).collect()).collect();
+        let mut weights = vec![0f32; inputs.len()];
+        let mut token_sums: Vec<Vec<Vec<f32>>> = inputs.iter().map(|_| vec![Vec::new(); outputs.len()]).collect();
+        let mut token_counts: Vec<Vec<Vec<f32>>> = inputs.iter().map(|_| vec![Vec::new(); outputs.len()]).collect();
         for (batch, logits) in batches.iter().zip(results) {
             let logits = logits.expect("every batch is run unless one failed")?;
-            for (r, &w) in batch.iter().enumerate() {
-                let probs = softmax(&logits[r * n_labels..(r + 1) * n_labels], temperature);
+            for (&w, row) in batch.iter().zip(logits) {
                 let win = &windows[w];
-                for (s, p) in sums[win.pair].iter_mut().zip(probs) {
-                    *s += p * win.weight;
+                let kind = inputs[win.input].kind();
+                for (oi, o) in outputs.iter().enumerate() {
+                    if o.input != kind {
+                        continue;
+                    }
+                    let n = o.labels.len();
+                    let t = manifest.temperature(&o.name);
+                    if o.per_token {
+                        let text_len = enc[inputs[win.input].second].ids.len();
+                        let (ts, tc) = (&mut token_sums[win.input][oi], &mut token_counts[win.input][oi]);
+                        if ts.is_empty() {
+                            ts.resize(text_len * n, 0.0);
+                            tc.resize(text_len, 0.0);
+                        }
+                        for (k, tok) in win.text_range.clone().enumerate() {
+                            let pos = win.text_at + k;
+                            let p = softmax(&row[oi][pos * n..(pos + 1) * n], t);
+                            for (s, x) in ts[tok * n..(tok + 1) * n].iter_mut().zip(p) {
+                                *s += x;
+                            }
+                            tc[tok] += 1.0;
+                        }
+                    } else {
+                        for (s, p) in sums[win.input][oi].iter_mut().zip(softmax(&row[oi], t)) {
+                            *s += p * win.weight;
+                        }
+                    }
                 }
-                weights[win.pair] += win.weight;
+                weights[win.input] += win.weight;
             }
         }
-        Ok(sums
-            .into_iter()
-            .zip(weights)
-            .zip(n_windows)
-            .map(|((s, w), windows)| Prediction { probs: s.into_iter().map(|x| x / w).collect(), windows })
-            .collect())
+        let mut preds = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let mut pred = Prediction { windows: n_windows[i], ..Prediction::default() };
+            for (oi, o) in outputs.iter().enumerate() {
+                if o.input != input.kind() {
+                    continue;
+                }
+                if o.per_token {
+                    let n = o.labels.len();
+                    let e = enc[input.second];
+                    let toks = (0..e.ids.len())
+                        .filter(|&k| token_counts[i][oi].get(k).is_some_and(|&c| c > 0.0) && e.offsets[k].0 < e.offsets[k].1)
+                        .map(|k| {
+                            let c = token_counts[i][oi][k];
+                            let (a, b) = e.offsets[k];
+                            TokenProbs { start: char_index(input.second, a), end: char_index(input.second, b), probs: token_sums[i][oi][k * n..(k + 1) * n].iter().map(|x| x / c).collect() }
+                        })
+                        .collect();
+                    pred.tokens.insert(o.name.clone(), toks);
+                } else {
+                    let w = weights[i].max(f32::MIN_POSITIVE);
+                    pred.outputs.insert(o.name.clone(), sums[i][oi].iter().map(|x| x / w).collect());
+                }
+            }
+            preds.push(pred);
+        }
+        Ok(preds)
     }
+}
+
+/// Character index of a byte offset (offsets in records count characters, as Python does).
+fn char_index(text: &str, byte: usize) -> usize {
+    let byte = byte.min(text.len());
+    let mut b = byte;
+    while !text.is_char_boundary(b) {
+        b -= 1;
+    }
+    text[..b].chars().count()
 }
 
 impl OnnxClassifier {
@@ -310,10 +501,19 @@ impl OnnxClassifier {
         while self.sessions.len() < n {
             let env = runtime::environment()?;
             let ort_err = |e: ort::Error<ort::session::builder::SessionBuilder>| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() };
-            let session = Session::builder(env)
+            let level = match self.opts.levers.optimization.as_deref() {
+                Some("basic") => GraphOptimizationLevel::Level1,
+                Some("extended") => GraphOptimizationLevel::Level2,
+                _ => GraphOptimizationLevel::All,
+            };
+            let mut builder = Session::builder(env)
                 .map_err(|e| Error::Runtime { message: e.to_string(), help: "check the ONNX Runtime installation".into() })?
-                .with_optimization_level(GraphOptimizationLevel::All)
-                .map_err(ort_err)?
+                .with_optimization_level(level)
+                .map_err(ort_err)?;
+            if let Some(spin) = self.opts.levers.spinning {
+                builder = builder.with_intra_op_spinning(spin).map_err(ort_err)?;
+            }
+            let session = builder
                 .with_intra_threads(intra)
                 .map_err(ort_err)?
                 .with_inter_threads(1)
@@ -355,7 +555,9 @@ fn padded(batch: &[usize], windows: &[Window], pad: i64) -> Padded {
 
 // The runtime is loaded (by making the sessions) before any tensor is created: ort's fallback
 // loader would otherwise panic looking for a default library.
-fn run_batch(session: &mut Session, manifest: &Manifest, input: Padded) -> Result<Vec<f32>> {
+/// Runs one batch; returns, per row, per manifest output, that row's logits (per position for
+/// per-token outputs).
+fn run_batch(session: &mut Session, manifest: &Manifest, input: Padded) -> Result<Vec<WindowLogits>> {
     let inf = |e: ort::Error| Error::Inference(e.to_string());
     let Padded { rows, width, ids, mask, types } = input;
     let shape = [rows, width];
@@ -367,15 +569,22 @@ fn run_batch(session: &mut Session, manifest: &Manifest, input: Padded) -> Resul
     if let Some(tt) = &names.token_type_ids {
         feed.push((tt.clone(), Tensor::from_array((shape, types)).map_err(inf)?.into()));
     }
-    let output = &manifest.output;
-    let n_labels = manifest.labels.len();
     let outputs = session.run(feed).map_err(inf)?;
-    let value = outputs.get(output).ok_or_else(|| Error::Inference(format!("model has no output named {output:?}")))?;
-    let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(inf)?;
-    if out_shape.len() != 2 || out_shape[0] as usize != rows || out_shape[1] as usize != n_labels {
-        return Err(Error::Inference(format!("output {output:?} has shape {out_shape:?}, expected [{rows}, {n_labels}] (labels in manifest)")));
+    let mut per_row: Vec<WindowLogits> = (0..rows).map(|_| Vec::with_capacity(manifest.outputs.len())).collect();
+    for o in &manifest.outputs {
+        let n = o.labels.len();
+        let value = outputs.get(o.tensor.as_str()).ok_or_else(|| Error::Inference(format!("model has no output tensor {:?} (manifest output {:?})", o.tensor, o.name)))?;
+        let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(inf)?;
+        let expected: Vec<i64> = if o.per_token { vec![rows as i64, width as i64, n as i64] } else { vec![rows as i64, n as i64] };
+        if out_shape.iter().copied().collect::<Vec<i64>>() != expected {
+            return Err(Error::Inference(format!("output {:?} has shape {out_shape:?}, expected {expected:?} (labels in manifest)", o.tensor)));
+        }
+        let stride = data.len() / rows.max(1);
+        for (r, row) in per_row.iter_mut().enumerate() {
+            row.push(data[r * stride..(r + 1) * stride].to_vec());
+        }
     }
-    Ok(data.to_vec())
+    Ok(per_row)
 }
 
 #[cfg(test)]

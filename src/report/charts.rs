@@ -3,10 +3,9 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use crate::aggregate::{Contrast, ProfileRow};
+use crate::aggregate::{BiasRow, Contrast, ProfileRow};
 
 const AGAINST: RGBColor = RGBColor(196, 62, 62);
-const NEUTRAL: RGBColor = RGBColor(170, 170, 170);
 const FAVOR: RGBColor = RGBColor(46, 104, 179);
 
 fn short(s: &str, n: usize) -> String {
@@ -25,7 +24,7 @@ fn row_label(names: &[String], y: f64) -> String {
 
 type RowChart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// The frame all three charts share: one horizontal row per name (first name on top, since y grows
+/// The frame all charts share: one horizontal row per name (first name on top, since y grows
 /// upward the caller passes rows bottom-first), an x axis over `x`, a caption and an axis title;
 /// `draw` adds the marks.
 fn row_chart(
@@ -71,11 +70,17 @@ fn zero_line(chart: &mut RowChart, n: usize) -> Result<(), DrawingAreaErrorKind<
     Ok(())
 }
 
-/// Diverging bars of mean score per group with bootstrap CI whiskers, for one target.
+/// Diverging bars of mean score per group with bootstrap CI whiskers and a band of ± the model's
+/// error around the mean, for one target.
 pub fn diverging(rows: &[&ProfileRow], title: &str) -> Result<String, String> {
     let rows: Vec<&ProfileRow> = rows.iter().rev().copied().collect(); // y grows upward: first group on top
-    let names: Vec<String> = rows.iter().map(|r| format!("{} (n={})", r.group, r.n)).collect();
+    let names: Vec<String> = rows.iter().map(|r| format!("{} (n={})", r.name, r.n)).collect();
     row_chart(title, &names, -1.0..1.0, "mean score  (−1 against … +1 favor), 95% bootstrap CI", (760, height_for(rows.len())), 250, |chart| {
+        chart.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+            let e = r.model_error?;
+            let y = i as f64;
+            Some(Rectangle::new([((r.mean - e).max(-1.0), y - 0.42), ((r.mean + e).min(1.0), y + 0.42)], RGBColor(225, 225, 225).filled()))
+        }))?;
         chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
             let y = i as f64;
             let color = if r.mean < 0.0 { AGAINST } else { FAVOR };
@@ -93,30 +98,12 @@ pub fn diverging(rows: &[&ProfileRow], title: &str) -> Result<String, String> {
     })
 }
 
-/// Stacked bars of the against / neutral / favor shares per group, for one target. The legend is
-/// drawn in HTML under the chart, where it cannot cover bars.
-pub fn distribution(rows: &[&ProfileRow], title: &str) -> Result<String, String> {
-    let rows: Vec<&ProfileRow> = rows.iter().rev().copied().collect();
-    let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
-    row_chart(title, &names, 0.0..1.0, "share of paragraphs", (760, height_for(rows.len()) + 30), 250, |chart| {
-        for (color, part) in [(AGAINST, 0usize), (NEUTRAL, 1), (FAVOR, 2)] {
-            chart.draw_series(rows.iter().enumerate().map(move |(i, r)| {
-                let s = [r.share.against, r.share.neutral, r.share.favor];
-                let x0: f64 = s[..part].iter().sum();
-                let y = i as f64;
-                Rectangle::new([(x0, y - 0.3), (x0 + s[part], y + 0.3)], color.filled())
-            }))?;
-        }
-        Ok(())
-    })
-}
-
 /// Difference of means (A − B) per target with its bootstrap CI.
 pub fn contrast(contrasts: &[Contrast]) -> Result<String, String> {
     let contrasts: Vec<&Contrast> = contrasts.iter().rev().collect();
     let names: Vec<String> = contrasts.iter().map(|c| format!("{} (p={:.3})", c.target, c.p_value)).collect();
     let title = match contrasts.first() {
-        Some(c) => format!("{} minus {}", short(&c.a, 28), short(&c.b, 28)),
+        Some(c) => format!("{} minus {}", short(&c.a_name, 28), short(&c.b_name, 28)),
         None => "contrast".into(),
     };
     row_chart(&title, &names, -2.0..2.0, "difference of mean scores, 95% bootstrap CI", (760, height_for(contrasts.len())), 170, |chart| {
@@ -127,5 +114,26 @@ pub fn contrast(contrasts: &[Contrast]) -> Result<String, String> {
         }))?;
         chart.draw_series(contrasts.iter().enumerate().map(|(i, c)| PathElement::new(vec![(c.ci_low, i as f64), (c.ci_high, i as f64)], BLACK.stroke_width(2))))?;
         zero_line(chart, contrasts.len())
+    })
+}
+
+/// Opinion share and loaded-language rate per group, with bootstrap CI whiskers.
+pub fn bias(rows: &[BiasRow]) -> Result<String, String> {
+    let rows: Vec<&BiasRow> = rows.iter().rev().collect();
+    let names: Vec<String> = rows.iter().map(|r| format!("{} (n={})", r.name, r.n)).collect();
+    row_chart("Opinion paragraphs (dark) and loaded wording (light), share of paragraphs", &names, 0.0..1.0, "share of paragraphs, 95% bootstrap CI", (760, height_for(rows.len()) + 20), 250, |chart| {
+        for (k, color) in [(0usize, RGBColor(120, 80, 160)), (1, RGBColor(230, 160, 40))] {
+            chart.draw_series(rows.iter().enumerate().map(move |(i, r)| {
+                let s = if k == 0 { &r.opinion } else { &r.loaded };
+                let y = i as f64 + if k == 0 { 0.17 } else { -0.17 };
+                Rectangle::new([(0.0, y - 0.14), (s.value, y + 0.14)], color.filled())
+            }))?;
+            chart.draw_series(rows.iter().enumerate().map(move |(i, r)| {
+                let s = if k == 0 { &r.opinion } else { &r.loaded };
+                let y = i as f64 + if k == 0 { 0.17 } else { -0.17 };
+                PathElement::new(vec![(s.ci_low, y), (s.ci_high, y)], BLACK.stroke_width(2))
+            }))?;
+        }
+        Ok(())
     })
 }
