@@ -60,8 +60,8 @@ L.append("")
 if tr.get("data"):
     L += ["Data (present pairs by stance label; news-bias paragraphs by register):", "", "| split:file | against / report | neutral / analysis | favor / opinion | loaded |", "|---|---:|---:|---:|---:|"]
     for k, v in tr["data"].items():
-        vals = list(v.values())
-        L.append(f"| {k} | " + " | ".join(str(x) for x in vals[:3]) + f" | {v.get('loaded', '')} |")
+        keys = ("report", "analysis", "opinion") if "report" in v else ("against", "neutral", "favor")
+        L.append(f"| {k} | " + " | ".join(str(v.get(x, "")) for x in keys) + f" | {v.get('loaded', '')} |")
     L.append("")
 L += ["Dev figures per epoch (fp32 PyTorch, bf16 autocast; out-of-domain dev sets are fixed samples of ≤ 400):", "",
       "| epoch | stance | editorial | register | loaded F1 | spans F1 | RUW-NATO dev | NewsMTSC rw | NewsMTSC mt | RUW val | SemEval val |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
