@@ -13,12 +13,13 @@ if ! "$venv/bin/python" -c "import ray" 2>/dev/null; then
 fi
 corpus=${SLANT_CORPUS:-../shared/corpus/allsides-geo.jsonl}
 cargo build --release --quiet
+slant=${CARGO_TARGET_DIR:-target}/release/slant
 out=out/deploy-check
 rm -rf "$out" && mkdir -p "$out"
 t0=$(date +%s.%N)
-"$venv/bin/python" deploy/ray_score.py --slant target/release/slant --input "$corpus" --articles "$n" --workers 2 --out "$out/ray" > "$out/ray.log"
+"$venv/bin/python" deploy/ray_score.py --slant "$slant" --input "$corpus" --articles "$n" --workers 2 --out "$out/ray" > "$out/ray.log"
 t1=$(date +%s.%N)
-target/release/slant report "$out/ray/input.jsonl" --by source --model fast --no-cache --threads 2 -o "$out/single" 2> "$out/single.log"
+"$slant" report "$out/ray/input.jsonl" --by source --model fast --no-cache --threads 2 -o "$out/single" 2> "$out/single.log"
 t2=$(date +%s.%N)
 cmp "$out/ray/report/report.json" "$out/single/report.json"
 cmp "$out/ray/report/scores.jsonl" "$out/single/scores.jsonl"

@@ -198,13 +198,7 @@ def basil(root: str) -> list[Example]:
 def ood_train(root: str, caps: dict[str, int], seed: int) -> list[Example]:
     """Out-of-domain warm-up mix: each source capped (sampled with a fixed seed)."""
     rng = random.Random(seed)
-    sources = {
-        "newsmtsc": newsmtsc_orig_train(root),
-        "ruw": ruw(root, "train"),
-        "semeval": semeval(root, "train"),
-        "vast": vast_dev(root),
-        "basil": basil(root),
-    }
+    sources = ood_pools(root)
     out = []
     for name, rows in sources.items():
         rng.shuffle(rows)
@@ -333,13 +327,7 @@ def ood_pairs(root: str, caps: dict[str, int], rng: random.Random, pools=None) -
     """A fresh capped sample of the out-of-domain stance sets (call once per epoch). Tweets and
     comments are the author's own voice, so their editorial label is their stance; news sentences
     (NewsMTSC, BASIL) say nothing about who holds a sentiment, so they train `stance` only."""
-    pools = pools or {
-        "newsmtsc": newsmtsc_orig_train(root),
-        "ruw": ruw(root, "train"),
-        "semeval": semeval(root, "train"),
-        "vast": vast_dev(root),
-        "basil": basil(root),
-    }
+    pools = pools or ood_pools(root)
     author_voice = {"ruw", "semeval", "vast"}
     out = []
     for name, rows in pools.items():

@@ -223,9 +223,9 @@ pub fn findings(out: &ProfileOutput) -> Vec<String> {
         lines.push((
             c.diff.abs(),
             format!(
-                "{}'s {} is {} {}: {} [{}, {}], n {}; {} is {} it: {} [{}, {}], n {}. Difference {} [{}, {}], p {}, {}.",
-                c.a_name,
+                "In its {}, {} is {} {}: {} [{}, {}], n {}; {} is {} it: {} [{}, {}], n {}. Difference {} [{}, {}], p {}, {}.",
                 voice_phrase(c.voice),
+                c.a_name,
                 stance_word(ra.ci_low, ra.ci_high),
                 c.target,
                 signed(ra.mean),
