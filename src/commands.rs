@@ -236,19 +236,6 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(Record) -> Result<()>
     Ok(ScoreSummary { stats, skipped: ingested.skipped, warnings: ingested.warnings, seconds: started.elapsed().as_secs_f64(), cache: model.cache_counts(), timings })
 }
 
-/// The stance records of a record stream, in canonical order (see [`score::merge`]): profiles
-/// and their bootstrap draws then depend on the records, not on how a run was split or ordered.
-pub fn stance_scores(mut records: Vec<Record>) -> Vec<StanceScore> {
-    records.sort_by_key(Record::key);
-    records
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Stance(s) => Some(s),
-            Record::Paragraph(_) => None,
-        })
-        .collect()
-}
-
 /// How `profile` and `report` group scores; `auto` reads small inputs (≤ 12 documents) per
 /// document and corpora per outlet.
 pub fn resolve_grouping(by: &str, scores: &[StanceScore]) -> Result<GroupBy> {

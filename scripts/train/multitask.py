@@ -622,15 +622,6 @@ def fp32_candidates(path):
             ("the FFN output projections of layers 0-3", ffn((0, 1, 2, 3)))]
 
 
-def ffn_output_nodes(path, layers):
-    """Names of the FFN output-projection MatMuls of the given layers (BERT and MPNet name them
-    .../layer.N/output/dense/MatMul)."""
-    import onnx
-
-    g = onnx.load(path).graph
-    return [n.name for n in g.node if n.op_type == "MatMul" and any(f"layer.{l}/output/dense/MatMul" in n.name for l in layers)]
-
-
 def quantize(fp32, int8, keep_fp32):
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -856,7 +847,7 @@ def main():
     ap.add_argument("--shared", required=True)
     ap.add_argument("--base", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--work", default=None, help="checkpoints, logs, fp32 export (default models/.train-work/TIER)")
+    ap.add_argument("--work", default=None, help="checkpoints, logs, fp32 export (default .cache/train-work/TIER, outside models/ so nothing big sits beside what is committed)")
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=16)
@@ -873,7 +864,7 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     args.epochs = args.epochs or (1 if args.smoke else TIERS[args.tier]["epochs"])
-    args.work = args.work or os.path.join(os.path.dirname(os.path.abspath(args.out)), ".train-work", args.tier)
+    args.work = args.work or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".cache", "train-work", args.tier)
     os.makedirs(args.work, exist_ok=True)
     random.seed(SEED)
     np.random.seed(SEED)

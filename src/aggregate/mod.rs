@@ -405,11 +405,13 @@ fn members<'a>(scores: &'a [StanceScore], by: GroupBy, id: &str) -> Vec<&'a Stan
 pub fn profile(scores: &[StanceScore], paragraphs: &[ParagraphScore], opts: &AggregateOptions) -> Profile {
     let placements: Vec<Placement> = scores.iter().map(Placement::from).chain(paragraphs.iter().map(Placement::from)).collect();
     let groups = groups(&placements, opts.by);
+    // each group's records, found once (not once per target and voice)
+    let by_group: Vec<Vec<&StanceScore>> = groups.iter().map(|g| members(scores, opts.by, &g.id)).collect();
     let mut rows = Vec::new();
     for target in targets_in_order(scores) {
         for voice in voices(scores) {
             for (gi, g) in groups.iter().enumerate() {
-                let m: Vec<&StanceScore> = members(scores, opts.by, &g.id).into_iter().filter(|s| s.target == target).collect();
+                let m: Vec<&StanceScore> = by_group[gi].iter().copied().filter(|s| s.target == target).collect();
                 if m.is_empty() {
                     continue;
                 }

@@ -20,7 +20,7 @@ pub use adapters::FixtureFormat;
 use metrics::{CLASSES, DetectionMetrics, StanceMetrics};
 
 use crate::error::{Error, Result};
-use crate::model::{Classifier as PairClassifier, ModelInput as PairInput};
+use crate::model::{Classifier, ModelInput};
 use crate::targets::TargetSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +131,7 @@ pub struct Scored {
     pub detection: Option<DetectionMetrics>,
 }
 
-pub fn score_fixtures(fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn PairClassifier) -> Result<Scored> {
+pub fn score_fixtures(fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn Classifier) -> Result<Scored> {
     let [ia, ine, ifa] = model.manifest().stance_indices()?;
     let has_absent = fixtures.iter().any(|f| f.gold == Gold::Absent);
     let (mut det_gold, mut det_found) = (Vec::new(), Vec::new());
@@ -150,7 +150,7 @@ pub fn score_fixtures(fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn
     let editorial_idx = model.manifest().output("editorial").map(|_| model.manifest().stance_indices_of("editorial")).transpose()?;
     let mut editorial_probs = Vec::new();
     for chunk in present.chunks(512) {
-        let inputs: Vec<PairInput> = chunk.iter().map(|(f, label)| PairInput::pair(label, &f.text)).collect();
+        let inputs: Vec<ModelInput> = chunk.iter().map(|(f, label)| ModelInput::pair(label, &f.text)).collect();
         for pred in model.classify(&inputs, &mut |_| {})? {
             if let (Some([a, n, f]), Some(e)) = (editorial_idx, pred.probs("editorial")) {
                 editorial_probs.push([e[a] as f64, e[n] as f64, e[f] as f64]);
@@ -173,7 +173,7 @@ fn argmax3(p: &[f64; 3]) -> usize {
     (0..3).fold(0, |b, i| if p[i] > p[b] { i } else { b })
 }
 
-pub fn evaluate(fixture: &Path, format: FixtureFormat, fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn PairClassifier) -> Result<EvalReport> {
+pub fn evaluate(fixture: &Path, format: FixtureFormat, fixtures: &[Fixture], targets: &TargetSet, model: &mut dyn Classifier) -> Result<EvalReport> {
     if fixtures.is_empty() {
         return Err(Error::Input { path: fixture.to_path_buf(), message: "no fixtures".into(), help: "the file holds no labelled examples".into() });
     }

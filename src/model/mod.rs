@@ -47,9 +47,6 @@ impl<'a> ModelInput<'a> {
     }
 }
 
-/// Kept for callers that only build pairs.
-pub type PairInput<'a> = ModelInput<'a>;
-
 /// One token of a per-token output: character offsets in the text given to the model and the
 /// class probabilities (manifest label order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,9 +81,6 @@ pub trait Classifier {
         None
     }
 }
-
-/// The former name of [`Classifier`].
-pub use Classifier as PairClassifier;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
