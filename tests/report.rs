@@ -35,8 +35,11 @@ fn seeds_report_own_voice_puts_000_against_and_001_for_nato() {
     assert_eq!(json["schema_version"], 2);
 
     // the contrast defaults to the own voice in body text. 000's own voice is against NATO (its
-    // interval below 0) and below 001's. 001 > 0, which the issue asks for, does not hold with the
-    // shipped model: it reads 001's own voice as neutral (−0.01 [−0.19, +0.13]); see the note.
+    // interval below 0) and below 001's. 001 > 0, which the issue asks for, is not asserted: the
+    // shipped model reads 001's own voice as neutral on balance (+0.03 [−0.25, +0.25]) because two
+    // of its ten NATO paragraphs say, in the author's voice, that the Alliance "lacks the industrial
+    // capabilities" and that its initiatives "too often fall short" — "presenting it as weak" is
+    // `against` under GUIDELINE.md — and the rest are prescriptions it reads as neutral.
     let nato = r.contrasts.iter().find(|c| c.target == "NATO").expect("NATO contrast");
     assert_eq!(nato.voice, Voice::Own);
     assert!(nato.a.starts_with("000_") && nato.b.starts_with("001_"));

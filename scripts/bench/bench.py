@@ -5,7 +5,8 @@ on the first N paragraphs' worth of articles of ../shared/corpus/allsides-geo.js
 Python reference (PyTorch fp32, batch 16, 2 threads) on exactly the inputs slant scored; inputs/s
 (pairs + paragraph records), pairs/s, peak RSS, label agreement. For the default tier also cold and
 cache-warm re-runs and 1k/2k/4k paragraphs for linearity; with --levers, ONNX Runtime settings
-(one session vs the session pool, spinning, graph optimisation level, 1 thread, fp32). Prints what
+(one session vs the session pool, spinning, graph optimisation level, 1 thread, and the fp32
+export where scripts/train ran here). Prints what
 the machine offers (CPU model and flags, ONNX Runtime version) so two machines can be compared.
 """
 import argparse
@@ -51,6 +52,28 @@ def subset(corpus, n_paragraphs, path):
 def counts(path):
     recs = [json.loads(l) for l in open(path)]
     return len(recs), sum(1 for r in recs if r.get("kind", "stance") == "stance")
+
+
+def fp32_model_dir(tier, model, work):
+    """The tier's fp32 export (same weights and folded offsets as model.onnx, before int8), as a model
+    folder slant can load; None where scripts/train has not run on this machine."""
+    import hashlib
+
+    fp32 = os.path.join(REPO, ".cache", "train-work", tier, "model.fp32.onnx")
+    if not os.path.exists(fp32):
+        return None
+    d = os.path.join(work, f"{tier}-fp32")
+    os.makedirs(d, exist_ok=True)
+    m = json.load(open(os.path.join(model, "manifest.json")))
+    h = hashlib.sha256()
+    with open(fp32, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    m["sha256"] = h.hexdigest()
+    json.dump(m, open(os.path.join(d, "manifest.json"), "w"))
+    os.symlink(fp32, os.path.join(d, m["model_file"]))
+    shutil.copy(os.path.join(model, m["tokenizer_file"]), os.path.join(d, m["tokenizer_file"]))
+    return d
 
 
 def machine(py):
@@ -134,9 +157,12 @@ def main():
             ("graph optimisation basic", {"SLANT_ORT_OPT": "basic"}, ["--threads", str(args.threads)]),
             ("1 thread", {}, ["--threads", "1"]),
         ]
-        for name, extra_env, flags in variants:
+        fp32 = fp32_model_dir(first, model, work)
+        if fp32:
+            variants.append(("fp32 ONNX (no quantization)", {}, ["--threads", str(args.threads)], fp32))
+        for name, extra_env, flags, *alt in variants:
             out = os.path.join(work, "lever.jsonl")
-            s, rr = run([slant, "score", main_in, "-o", out, "--model", model, "--no-cache", *flags], env=dict(env, **extra_env))
+            s, rr = run([slant, "score", main_in, "-o", out, "--model", alt[0] if alt else model, "--no-cache", *flags], env=dict(env, **extra_env))
             levers.append({"lever": name, "seconds": s, "inputs_per_s": base["records"] / s, "peak_rss_mb": rr})
         results["levers"] = levers
 

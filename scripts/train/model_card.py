@@ -102,10 +102,14 @@ if bias:
 qs = m.get("quantization_sweep")
 if qs:
     L += ["## Quantization", "", f"Shipped: {m['quantization']}. Tried on the full dev data (int8/fp32 decision agreement, each text alone):", "",
-          "| kept in fp32 | MatMuls | size MB | stance | editorial | register | loaded | loaded tokens |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+          "| recipe (kept in fp32; smoothing) | MatMuls fp32 | size MB | stance | editorial | register | loaded | loaded tokens |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for q in qs:
         a = q["agreement"]
-        L.append(f"| {q['fp32']} | {q['matmuls_kept_fp32']} | {q['size_mb'] or '–'} | " + " | ".join(f(a.get(k), 4) for k in ("stance", "editorial", "register", "loaded", "loaded_tokens")) + " |")
+        sm = "".join(f"; inputs of `{x['matmuls']}` smoothed (alpha {x['alpha']})".replace("|", "\\|") for x in q.get("smoothed", []))
+        label = q["fp32"].split(";")[0] + sm
+        L.append(f"| {label} | {q['matmuls_kept_fp32']} | {q['size_mb'] or '–'} | " + " | ".join(f(a.get(k), 4) for k in ("stance", "editorial", "register", "loaded", "loaded_tokens")) + " |")
+    if m.get("smoothing"):
+        L += ["", "Smoothing (`scripts/train/smooth.py`): each listed MatMul reads its input divided per channel by s, with s folded into the weight rows (s = max|x|^alpha / max|w|^(1-alpha), channel maxima from 128 training items), so the fp32 function is unchanged and dynamic int8's one activation scale per tensor no longer has to span the GELU outlier channels."]
     if m.get("quantization_note"):
         L += ["", m["quantization_note"]]
     L.append("")
