@@ -511,22 +511,29 @@ def train(args, log):
 
 def load_distill(path, enc, args, log):
     """Teacher soft labels: slant score records (pairs) and paragraph records of the accurate tier
-    on unlabelled corpus paragraphs, dev-split articles already left out by the caller."""
-    items = []
+    on unlabelled corpus paragraphs (`slant score CORPUS --model accurate`). Records of dev-split
+    articles are skipped here (the corpus ids are the news-stance article ids), so no dev text
+    reaches the student however the teacher file was made."""
+    items, skipped = [], 0
     for line in open(path, encoding="utf-8"):
         r = json.loads(line)
+        if data.is_dev_article(r["doc_id"]):
+            skipped += 1
+            continue
         if r.get("kind") == "paragraph":
             e = data.ParagraphExample(data.normalize_text(r["text"]), IGNORE, IGNORE, None, "distill", r["doc_id"])
             x = enc.para(e)
             x["soft"] = {"register": [r["register"]["probs"][k] for k in REGISTERS],
                          "loaded": [1 - r["loaded"]["probs"]["yes"], r["loaded"]["probs"]["yes"]]}
         else:
-            e = data.PairExample(data.normalize_text(r["target_label"]), r["target"], data.normalize_text(r["text"]), IGNORE, IGNORE, "", "distill", r["doc_id"])
+            # the string the model saw for this target (slant's records carry the target's name)
+            target_text = r.get("target_label") or data.NEWS_TARGETS.get(r["target"], r["target"])
+            e = data.PairExample(data.normalize_text(target_text), r["target"], data.normalize_text(r["text"]), IGNORE, IGNORE, "", "distill", r["doc_id"])
             x = enc.pair(e)
             x["soft"] = {"stance": [r["probs"][k] for k in LABELS], "editorial": [r["editorial"]["probs"][k] for k in LABELS]}
         x.update(key="", holder="", source="distill", real=False)
         items.append(x)
-    log(f"distillation: {len(items)} teacher-labelled items from {path}")
+    log(f"distillation: {len(items)} teacher-labelled items from {path} ({skipped} of dev-split articles skipped)")
     return items
 
 
