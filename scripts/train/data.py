@@ -1,7 +1,8 @@
 """Training and dev data for the stance model, read from ../shared/datasets as published.
 
-Every loader returns a list of Example(target, text, label, source) with label in
-LABELS = (against, neutral, favor). Label mapping follows ../shared/datasets/README.md.
+The out-of-domain loaders return Example(target, text, label, source) with label in
+LABELS = (against, neutral, favor); the in-domain ones (news-stance, news-bias) return PairExample /
+ParagraphExample with a label per output. Label mapping follows ../shared/datasets/README.md.
 """
 from __future__ import annotations
 
@@ -66,51 +67,6 @@ def dev_half_a(article_id: str) -> bool:
     """Dev half A (buckets 0-99) tunes prior offsets and temperatures; half B (100-199) is left
     for measuring what tuning must not see (slant calibrate's profile error)."""
     return dev_bucket(article_id) < 100
-
-
-def news_stance(root: str, split: str) -> list[Example]:
-    out = []
-    with open(os.path.join(root, "news-stance", "train.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            if is_dev_article(r["article_id"]) != (split == "dev"):
-                continue
-            for key, target in NEWS_TARGETS.items():
-                gold = r["gold"][key]
-                if gold == "absent":  # mention detection decides absence, not the model
-                    continue
-                out.append(_ex(target, r["text"], gold, "news-stance"))
-    return out
-
-
-# Target-swap augmentation: the in-domain set has only 24 author-voice NATO-against pairs, so
-# paragraphs labelled for the US or Europe (and not mentioning NATO) are copied with their target's
-# names replaced by "NATO" and their label kept. Criticism of "Washington" reads the same as
-# criticism of "the Alliance"; the model learns the evaluation, not the name.
-_SWAP = {
-    "US": re.compile(r"\b(?:the United States|United States|the U\.S\.(?! [A-Z])|U\.S\.|America|Americans|"
-                     r"Washington|the Pentagon|the White House)(?![\w-])"),
-    "Europe": re.compile(r"\b(?:the European Union|European Union|the EU|EU|Europeans|Europe|Brussels)(?![\w-])"),
-}
-
-
-def news_stance_swapped(root: str, n: int, seed: int) -> list[Example]:
-    """Up to `n` train pairs (sampled with `seed`) whose US/Europe mentions are renamed NATO."""
-    pool = []
-    with open(os.path.join(root, "news-stance", "train.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            if is_dev_article(r["article_id"]) or r["gold"]["NATO"] != "absent":
-                continue
-            for key in ("US", "Europe"):
-                gold = r["gold"][key]
-                if gold == "absent":
-                    continue
-                text, k = _SWAP[key].subn("NATO", normalize_text(r["text"]))
-                if k:
-                    pool.append(_ex("NATO", text, gold, f"swap-{key}"))
-    random.Random(seed).shuffle(pool)
-    return pool[:n]
 
 
 # --- out-of-domain ---------------------------------------------------------------------------
@@ -195,28 +151,6 @@ def basil(root: str) -> list[Example]:
     return out
 
 
-def ood_train(root: str, caps: dict[str, int], seed: int) -> list[Example]:
-    """Out-of-domain warm-up mix: each source capped (sampled with a fixed seed)."""
-    rng = random.Random(seed)
-    sources = ood_pools(root)
-    out = []
-    for name, rows in sources.items():
-        rng.shuffle(rows)
-        out.extend(rows[: caps.get(name, len(rows))])
-    rng.shuffle(out)
-    return out
-
-
-def dev_sets(root: str) -> dict[str, list[Example]]:
-    return {
-        "news-stance-dev": news_stance(root, "dev"),
-        "newsmtsc-rw-dev": newsmtsc_hf(root, "rw"),
-        "newsmtsc-mt-dev": newsmtsc_hf(root, "mt"),
-        "ruw-val": ruw(root, "val"),
-        "semeval-val": semeval(root, "val"),
-    }
-
-
 # --- v2: two outputs per pair (stance, editorial) and paragraph-level bias labels ---------------
 
 IGNORE = -100  # "no label": left out of that output's loss and metrics
@@ -259,6 +193,15 @@ def editorial_label(gold: str, holder: str) -> int:
     return IGNORE  # "disputed" or missing: no editorial training signal
 
 
+def _split_rows(path: str, split: str):
+    """The JSON lines of `path` whose article falls in `split` (train | dev)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if is_dev_article(r["article_id"]) == (split == "dev"):
+                yield r
+
+
 def news_stance_v2(root: str, split: str, files=NEWS_STANCE_REAL) -> list[PairExample]:
     """Present pairs of the in-domain files, split by article (the tweets' article_id is their id).
     Synthetic text is train only: asking for its dev split returns nothing."""
@@ -267,18 +210,17 @@ def news_stance_v2(root: str, split: str, files=NEWS_STANCE_REAL) -> list[PairEx
         synthetic = name.startswith("synthetic")
         if synthetic and split == "dev":
             continue
-        with open(os.path.join(root, "news-stance", name), encoding="utf-8") as f:
-            for line in f:
-                r = json.loads(line)
-                if not synthetic and is_dev_article(r["article_id"]) != (split == "dev"):
+        # synthetic text has no dev split: all of it is train
+        path = os.path.join(root, "news-stance", name)
+        rows = _split_rows(path, split) if not synthetic else (json.loads(l) for l in open(path, encoding="utf-8"))
+        for r in rows:
+            for key, target in NEWS_TARGETS.items():
+                gold = r["gold"].get(key)
+                if gold in (None, "absent"):
                     continue
-                for key, target in NEWS_TARGETS.items():
-                    gold = r["gold"].get(key)
-                    if gold in (None, "absent"):
-                        continue
-                    holder = (r.get("holder") or {}).get(key) or ""
-                    out.append(PairExample(normalize_text(target), key, normalize_text(r["text"].strip()), LABEL_ID[gold],
-                                           editorial_label(gold, holder), holder, name, r["article_id"]))
+                holder = (r.get("holder") or {}).get(key) or ""
+                out.append(PairExample(normalize_text(target), key, normalize_text(r["text"].strip()), LABEL_ID[gold],
+                                       editorial_label(gold, holder), holder, name, r["article_id"]))
     return out
 
 
@@ -308,18 +250,14 @@ def _span_ranges(text: str, spans: list[str]):
 
 def news_bias(root: str, split: str) -> list[ParagraphExample]:
     out = []
-    with open(os.path.join(root, "news-bias", "train.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            if is_dev_article(r["article_id"]) != (split == "dev"):
-                continue
-            # normalize_text keeps lengths except "US" -> "U.S." (+2): locate spans after normalizing
-            text = normalize_text(r["text"].strip())
-            loaded = {"yes": 1, "no": 0}.get(r.get("loaded"), IGNORE)
-            spans = [] if loaded == 0 else _span_ranges(text, [normalize_text(s) for s in r.get("spans") or []])
-            if loaded == 1 and not spans:
-                spans = None
-            out.append(ParagraphExample(text, REGISTER_ID.get(r.get("register"), IGNORE), loaded, spans, "news-bias", r["article_id"]))
+    for r in _split_rows(os.path.join(root, "news-bias", "train.jsonl"), split):
+        # normalize_text keeps lengths except "US" -> "U.S." (+2): locate spans after normalizing
+        text = normalize_text(r["text"].strip())
+        loaded = {"yes": 1, "no": 0}.get(r.get("loaded"), IGNORE)
+        spans = [] if loaded == 0 else _span_ranges(text, [normalize_text(s) for s in r.get("spans") or []])
+        if loaded == 1 and not spans:
+            spans = None
+        out.append(ParagraphExample(text, REGISTER_ID.get(r.get("register"), IGNORE), loaded, spans, "news-bias", r["article_id"]))
     return out
 
 
