@@ -408,8 +408,11 @@ def epoch_items(train, args, epoch, enc, pools):
     for x in ood:
         x.update(key="", holder="", source="ood", real=False)
     distill = train.get("distill") or []
-    batches = bucketed_batches(pairs + ood + [x for x in distill if x["kind"] == "pair"], args.batch_size, rng)
-    batches += bucketed_batches(paras + [x for x in distill if x["kind"] == "para"], args.batch_size, rng)
+    # teacher items get batches of their own: batch_loss picks soft or hard targets per batch
+    batches = bucketed_batches(pairs + ood, args.batch_size, rng)
+    batches += bucketed_batches(paras, args.batch_size, rng)
+    batches += bucketed_batches([x for x in distill if x["kind"] == "pair"], args.batch_size, rng)
+    batches += bucketed_batches([x for x in distill if x["kind"] == "para"], args.batch_size, rng)
     rng.shuffle(batches)
     counts = {"pairs_in_domain": len(pairs), "pairs_out_of_domain": len(ood), "paragraphs": len(paras), "distill": len(distill), "batches": len(batches)}
     return batches, counts
