@@ -49,7 +49,7 @@ torch.set_num_threads(int(os.environ.get("SLANT_TRAIN_THREADS", "2")))
 def cpu_has_bf16() -> bool:
     """bf16 autocast is ~1.7x faster than fp32 where the CPU has bf16 instructions (AVX512-BF16,
     AMX) and tens of times slower where PyTorch must emulate them (measured on an AVX2-only AMD
-    EPYC: ~80 s per MiniLM step instead of ~1 s)."""
+    EPYC: ~80 s per MiniLM step instead of 1.5-3 s in fp32)."""
     try:
         flags = open("/proc/cpuinfo", encoding="utf-8").read()
     except OSError:
@@ -57,7 +57,7 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-# set in main(): "bf16" or "fp32"; training and dev predictions use the same
+# whether bf16 autocast is on; set once in main() from --precision, read by training and dev predictions
 PRECISION = {"autocast": True}
 
 
@@ -697,14 +697,16 @@ def calibration_feeds(train, input_names, n=128):
     """Smoothing statistics come from training items (never dev: agreement is measured there)."""
     rng = random.Random(SEED)
     items = [x for k in ("pairs", "paras") for x in rng.sample(train[k], min(n // 2, len(train[k])))]
-    feeds = []
-    for x in items:
-        ids = np.array([x["ids"]], dtype=np.int64)
-        f = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in input_names:
-            f["token_type_ids"] = np.array([x["types"] or [0] * len(x["ids"])], dtype=np.int64)
-        feeds.append(f)
-    return feeds
+    return [onnx_feed(x, input_names) for x in items]
+
+
+def onnx_feed(x, input_names):
+    """One encoded item as a batch of one, as slant feeds a dynamically quantized model."""
+    ids = np.array([x["ids"]], dtype=np.int64)
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+    if "token_type_ids" in input_names:
+        feed["token_type_ids"] = np.array([x["types"] or [0] * len(x["ids"])], dtype=np.int64)
+    return feed
 
 
 def run_onnx(path, items, input_names, threads=2):
@@ -717,11 +719,7 @@ def run_onnx(path, items, input_names, threads=2):
     outs = [TENSORS[o] for o in OUTPUTS]
     res = []
     for x in items:
-        ids = np.array([x["ids"]], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in input_names:
-            feed["token_type_ids"] = np.array([x["types"] or [0] * len(x["ids"])], dtype=np.int64)
-        r = sess.run(outs, feed)
+        r = sess.run(outs, onnx_feed(x, input_names))
         res.append({o: r[k][0] for k, o in enumerate(OUTPUTS)})
     return res
 

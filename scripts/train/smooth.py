@@ -10,7 +10,7 @@ the weights, which are quantized per output channel and tolerate it better (Xiao
 SmoothQuant). A post-LayerNorm encoder cannot fold 1/s into a LayerNorm (its output is also the
 residual stream), and GELU sits before these MatMuls, so the division stays in the graph as one Mul.
 
-    python smooth.py fp32.onnx smoothed.onnx --pattern output/dense/MatMul --alpha 0.5 --calib calib.npz
+Used by multitask.py's quantization sweep (`quantize`, recipes in `quant_candidates`); no command line.
 """
 import re
 

@@ -575,10 +575,11 @@ struct Comparison {
 /// `seeds` offset the bootstrap and permutation streams so each comparison in a report is
 /// reproducible on its own.
 fn compare(xa: &[f64], xb: &[f64], opts: &AggregateOptions, seeds: (u64, u64), model_error: Option<f64>) -> Comparison {
-    let diff = stats::mean(xa) - stats::mean(xb);
+    let (mean_a, mean_b) = (stats::mean(xa), stats::mean(xb));
+    let diff = mean_a - mean_b;
     Comparison {
-        mean_a: stats::mean(xa),
-        mean_b: stats::mean(xb),
+        mean_a,
+        mean_b,
         diff,
         ci: stats::bootstrap_diff_ci(xa, xb, opts.resamples, opts.level, stats::SEED + seeds.0),
         p_value: stats::permutation_p(xa, xb, opts.permutations, stats::SEED + seeds.1),
