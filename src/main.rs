@@ -131,31 +131,34 @@ enum Command {
     },
     /// Evaluate the model on labelled fixtures or public stance sets in their native format.
     Eval {
-        /// Fixture files (slant JSONL) or public data sets (NewsMTSC jsonl, tweeteval stance folder, VAST csv, RUW csv).
-        #[arg(required = true)]
-        fixtures: Vec<PathBuf>,
         #[command(flatten)]
-        model: ModelArgs,
-        /// slant, news-stance, newsmtsc, semeval, vast, ruw (stance) or slant-bias, news-bias
-        /// (register / loaded language) [default: detected from the file].
-        #[arg(long)]
-        format: Option<String>,
+        data: FixtureArgs,
         /// Print one JSON object per fixture file instead of tables.
         #[arg(long)]
         json: bool,
     },
     /// Fit a temperature on dev fixtures and write it into the model's manifest.json.
     Calibrate {
-        /// Dev fixtures (never the set you report).
-        #[arg(required = true)]
-        fixtures: Vec<PathBuf>,
         #[command(flatten)]
-        model: ModelArgs,
-        #[arg(long)]
-        format: Option<String>,
+        data: FixtureArgs,
     },
     /// Print the built-in targets file, to copy and extend with --targets.
     Targets,
+}
+
+/// Labelled data for `eval` and `calibrate`.
+#[derive(Args)]
+struct FixtureArgs {
+    /// Fixture files (slant JSONL) or public data sets (NewsMTSC jsonl, tweeteval stance folder, VAST
+    /// csv, RUW csv); for calibrate, dev fixtures (never the set you report).
+    #[arg(required = true)]
+    fixtures: Vec<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// slant, news-stance, newsmtsc, semeval, vast, ruw (stance) or slant-bias, news-bias
+    /// (register / loaded language) [default: detected from the file].
+    #[arg(long)]
+    format: Option<String>,
 }
 
 #[derive(Args)]
@@ -173,8 +176,9 @@ struct ModelArgs {
     batch_size: usize,
 }
 
-fn eval_request(fixtures: Vec<PathBuf>, m: ModelArgs, format: Option<String>) -> commands::EvalRequest {
-    commands::EvalRequest { fixtures, format, model_dir: slant::model::resolve_model_dir(&m.model), targets: m.targets, threads: m.threads, batch_size: m.batch_size }
+fn eval_request(d: FixtureArgs) -> commands::EvalRequest {
+    let m = d.model;
+    commands::EvalRequest { fixtures: d.fixtures, format: d.format, model_dir: slant::model::resolve_model_dir(&m.model), targets: m.targets, threads: m.threads, batch_size: m.batch_size }
 }
 
 fn main() -> ExitCode {
@@ -272,8 +276,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Eval { fixtures, model, format, json } => {
-            for r in commands::eval(&eval_request(fixtures, model, format))? {
+        Command::Eval { data, json } => {
+            for r in commands::eval(&eval_request(data))? {
                 if json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {
@@ -281,8 +285,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Calibrate { fixtures, model, format } => {
-            let out = commands::calibrate(&eval_request(fixtures, model, format))?;
+        Command::Calibrate { data } => {
+            let out = commands::calibrate(&eval_request(data))?;
             for (name, fit) in &out.fits {
                 println!(
                     "{name}: temperature {:.2} fitted on {} pairs (dev half A): NLL {:.4} -> {:.4}, ECE {:.4} -> {:.4}",

@@ -31,7 +31,7 @@ fn score_seeds(opts: &ScoreOptions) -> Vec<StanceScore> {
 }
 
 fn mean_body_score(scores: &[StanceScore], doc_prefix: &str, target: &str) -> f32 {
-    let v: Vec<f32> = scores.iter().filter(|s| s.doc_id.starts_with(doc_prefix) && s.target == target && s.section == Section::Body).map(|s| s.score).collect();
+    let v: Vec<f32> = scores.iter().filter(|s| s.at.doc_id.starts_with(doc_prefix) && s.target == target && s.at.section == Section::Body).map(|s| s.score).collect();
     assert!(!v.is_empty(), "no {target} scores for {doc_prefix}");
     v.iter().sum::<f32>() / v.len() as f32
 }
@@ -62,16 +62,16 @@ fn records_carry_every_field_and_comments_are_tagged() {
         assert!(!s.mentions.is_empty(), "only mentioned targets are scored by default");
         assert_eq!(s.model.sha256.len(), 64);
     }
-    assert!(scores.iter().any(|s| s.doc_id.starts_with("003_") && s.section == Section::Comments));
-    assert!(scores.iter().all(|s| s.section != Section::Boilerplate));
-    assert_eq!(scores.iter().find(|s| s.doc_id.starts_with("001_")).unwrap().source, "Atlantic Council");
+    assert!(scores.iter().any(|s| s.at.doc_id.starts_with("003_") && s.at.section == Section::Comments));
+    assert!(scores.iter().all(|s| s.at.section != Section::Boilerplate));
+    assert_eq!(scores.iter().find(|s| s.at.doc_id.starts_with("001_")).unwrap().at.source, "Atlantic Council");
 }
 
 #[test]
 fn all_targets_scores_every_target_for_every_paragraph() {
     let opts = ScoreOptions { all_targets: true, sections: vec![Section::Body], ..ScoreOptions::default() };
     let scores = score_seeds(&opts);
-    let n000 = scores.iter().filter(|s| s.doc_id.starts_with("000_")).count();
+    let n000 = scores.iter().filter(|s| s.at.doc_id.starts_with("000_")).count();
     assert_eq!(n000 % 3, 0);
     assert!(scores.iter().any(|s| s.mentions.is_empty()));
 }

@@ -7,7 +7,8 @@ Python reference (PyTorch fp32, batch 16, 2 threads) on exactly the inputs slant
 cache-warm re-runs and 1k/2k/4k paragraphs for linearity; with --levers, ONNX Runtime settings
 (one session vs the session pool, spinning, graph optimisation level, 1 thread, and the fp32
 export where scripts/train ran here). Prints what
-the machine offers (CPU model and flags, ONNX Runtime version) so two machines can be compared.
+the machine offers (CPU model and flags, ONNX Runtime version, and what an int8 GEMM gains over an
+fp32 one on it: kernels.py) so two machines can be compared.
 """
 import argparse
 import json
@@ -21,6 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 TIERS = {"accurate": "stance-mpnet-base", "fast": "stance-minilm-l6"}
+HIDDEN = {"accurate": 768, "fast": 384}  # the encoders' widths: the GEMM shapes kernels.py times
 
 
 def run(cmd, env=None):
@@ -108,13 +110,19 @@ def main():
     work = tempfile.mkdtemp(prefix="slant-bench-")
     env = dict(os.environ, SLANT_CACHE_DIR=os.path.join(work, "cache"))
     results = {"threads": args.threads, "corpus": args.corpus, "machine": machine(py), "tiers": {}}
+    # the int8 GEMM's gain over fp32 on this CPU: the end-to-end ratio cannot go far beyond it
+    kern = os.path.join(work, "kernels.json")
+    tiers = args.tiers.split(",")
+    subprocess.run([py, os.path.join(HERE, "kernels.py"), "--out", kern, "--hidden", ",".join(str(HIDDEN[t]) for t in tiers)],
+                   check=True, stdout=subprocess.DEVNULL)
+    results["kernels"] = json.load(open(kern))
+    gemm_gain = dict(zip(tiers, results["kernels"]["gemms"]))
     main_in = os.path.join(work, f"corpus-{args.paragraphs}.jsonl")
     docs, paras = subset(args.corpus, args.paragraphs, main_in)
 
     def slant_run(inp, out, model, *extra, run_env=None):
         return run([slant, "score", inp, "-o", out, "--threads", str(args.threads), "--model", model, *extra], env=run_env or env)
 
-    tiers = args.tiers.split(",")
     for tier in tiers:
         model = os.path.join(REPO, "models", TIERS[tier])
         # find/fetch ONNX Runtime once, outside the timings
@@ -171,7 +179,11 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
 
     m = results["machine"]
+    kernel_lines = [f"GEMM {'x'.join(map(str, g['shape']))} ({tier}), 1 thread: PyTorch fp32 {g['torch_fp32_gmac_s']} GMAC/s, "
+                    f"ORT fp32 {g['ort_fp32_gmac_s']}, ORT int8 {g['ort_int8_gmac_s']} -> int8 {g['int8_over_torch_fp32']:.2f}x PyTorch fp32"
+                    for tier, g in gemm_gain.items()]
     lines = [f"machine: {m.get('cpu')}, {m.get('cores')} cores; flags {' '.join(m.get('flags', []))}; onnxruntime {m.get('onnxruntime')}",
+             *kernel_lines,
              f"input: first {docs} articles = {paras} paragraphs of the corpus; {args.threads} threads",
              f"{'':44}{'seconds':>8}{'inputs/s':>10}{'pairs/s':>9}{'RSS MB':>8}"]
     for tier, t in results["tiers"].items():
@@ -181,6 +193,7 @@ def main():
         agr = r.get("label_agreement_with_slant")
         agr_s = ", ".join(f"{k} {v:.4f}" for k, v in agr.items() if v is not None) if agr else "not measured (no trained weights here)"
         lines.append(f"  {tier}: slant/Python {t['speedup']:.2f}x ({s['records']} inputs: {s['pairs']} pairs + {s['records'] - s['pairs']} paragraphs); label agreement: {agr_s}")
+        lines.append(f"  {tier}: the int8 GEMM alone is {gemm_gain[tier]['int8_over_torch_fp32']:.2f}x PyTorch's fp32 GEMM here; slant reaches {t['speedup'] / gemm_gain[tier]['int8_over_torch_fp32']:.0%} of that")
     c = results["cache"]
     lines.append(f"cache ({c['tier']}): cold {c['cold_seconds']:.2f}s, warm {c['warm_seconds']:.2f}s -> {c['warm_speedup']:.1f}x, identical output: {c['identical_output']}")
     lines.append("linearity: " + "; ".join(f"{x['paragraphs']} para / {x['records']} inputs: {x['seconds']:.1f}s ({x['ms_per_input']:.1f} ms/input, {x['peak_rss_mb']:.0f} MB)" for x in lin))
@@ -210,7 +223,8 @@ def main():
                 "python_reference_inputs_per_s": round(r["inputs_per_s"], 1), "python_reference_peak_rss_mb": round(r["peak_rss_mb"]),
                 "speedup": round(t["speedup"], 2),
                 "label_agreement_with_python": r.get("label_agreement_with_slant"),
-                "table": "\n".join(l for l in lines if l.startswith((tier, "  " + tier, "machine", "input"))),
+                "gemm": gemm_gain[tier],
+                "table": "\n".join(l for l in lines if l.startswith((tier, "  " + tier, "machine", "input")) or l == kernel_lines[tiers.index(tier)]),
             }
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(m, f, indent=2)

@@ -677,20 +677,40 @@ def quant_candidates(path):
              "smooth": [(FFN_OUT, SMOOTH_ALPHA), (FFN_IN, SMOOTH_ALPHA)], "keep": ffn((0, 1))}]
 
 
-def quantize(fp32, int8, cand, calib_feeds=None):
-    """Dynamic int8, per-channel weights; first the candidate's smoothing passes on a copy of fp32."""
+class SmoothedGraphs:
+    """fp32 graphs with smoothing passes applied, kept by the sequence of passes: the recipes of
+    quant_candidates share their first passes, and each pass runs the calibration items through
+    the whole graph, so without this a sweep redid the FFN-output pass once per recipe."""
+
+    def __init__(self, fp32, feeds, folder):
+        self.fp32, self.feeds, self.folder = fp32, feeds, folder
+        self.paths = {(): fp32}
+
+    def get(self, passes):
+        import smooth
+
+        passes = tuple(passes)
+        if passes not in self.paths:
+            src = self.get(passes[:-1])
+            out = os.path.join(self.folder, f"smoothed-{len(self.paths)}.onnx")
+            pattern, alpha = passes[-1]
+            smooth.smooth(src, out, pattern, self.feeds, alpha=alpha)
+            self.paths[passes] = out
+        return self.paths[passes]
+
+    def remove(self):
+        for passes, path in self.paths.items():
+            if passes:
+                os.remove(path)
+        self.paths = {(): self.fp32}
+
+
+def quantize(graphs, int8, cand):
+    """Dynamic int8, per-channel weights, of the fp32 graph with the candidate's smoothing passes."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    import smooth
-
-    src = fp32
-    for k, (pattern, alpha) in enumerate(cand["smooth"]):
-        out = f"{int8}.smoothed{k}.onnx"
-        smooth.smooth(src, out, pattern, calib_feeds, alpha=alpha)
-        src = out
-    quantize_dynamic(src, int8, per_channel=True, weight_type=QuantType.QInt8, nodes_to_exclude=cand["keep"])
-    for k in range(len(cand["smooth"])):
-        os.remove(f"{int8}.smoothed{k}.onnx")
+    quantize_dynamic(graphs.get(cand["smooth"]), int8, per_channel=True, weight_type=QuantType.QInt8,
+                     nodes_to_exclude=cand["keep"])
 
 
 def calibration_feeds(train, input_names, n=128):
@@ -783,7 +803,7 @@ def finish(args, log):
         log(f"fp32 ONNX dev predictions in {time.time() - t0:.0f}s")
     int8 = os.path.join(work, "model.int8.onnx")
     tried, sweep = [], []
-    feeds = calibration_feeds(train_items, input_names)
+    graphs = SmoothedGraphs(fp32, calibration_feeds(train_items, input_names), work)
     # each recipe's agreement is kept per fp32 export, so a --requantize with more recipes only runs the new ones
     sweep_path = os.path.join(work, "quant-sweep.json")
     done = json.load(open(sweep_path)) if os.path.exists(sweep_path) else {}
@@ -795,7 +815,7 @@ def finish(args, log):
             tried.append((cand, entry["agreement"], None, None))
             log(f"int8 with {cand['label']}: agreement {entry['agreement']} (measured before on this fp32 export)")
         else:
-            quantize(fp32, int8, cand, feeds)
+            quantize(graphs, int8, cand)
             p8_news = run_onnx(int8, sets["news-stance-dev"], input_names)
             p8_paras = run_onnx(int8, dev["paras"], input_names)
             agr = {**agreement(None, p32["news-stance-dev"], p8_news, ("stance", "editorial")),
@@ -812,8 +832,9 @@ def finish(args, log):
             break
     chosen = tried[-1] if min(tried[-1][1].values()) >= 0.98 else max(tried, key=lambda t: min(t[1].values()))
     if chosen is not tried[-1] or chosen[2] is None:
-        quantize(fp32, int8, chosen[0], feeds)
+        quantize(graphs, int8, chosen[0])
         chosen = (chosen[0], chosen[1], run_onnx(int8, sets["news-stance-dev"], input_names), run_onnx(int8, dev["paras"], input_names))
+    graphs.remove()
     cand, agr, p8_news, p8_paras = chosen
     layers, keep = cand["label"], cand["keep"]
     p8 = {k: (p8_news if k == "news-stance-dev" else run_onnx(int8, v, input_names)) for k, v in sets.items()}

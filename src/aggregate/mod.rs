@@ -13,7 +13,7 @@ pub mod stats;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::score::{ParagraphScore, SpanScore, StanceScore};
+use crate::score::{ParagraphRef, ParagraphScore, SpanScore, StanceScore};
 use crate::segment::Section;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,15 +287,21 @@ pub struct Placement<'a> {
     pub text: &'a str,
 }
 
+impl<'a> Placement<'a> {
+    fn new(at: &'a ParagraphRef, text: &'a str) -> Self {
+        Placement { doc_id: &at.doc_id, source: &at.source, title: at.title.as_deref(), leaning: at.leaning.as_deref(), section: at.section, paragraph: at.paragraph, text }
+    }
+}
+
 impl<'a> From<&'a StanceScore> for Placement<'a> {
     fn from(s: &'a StanceScore) -> Self {
-        Placement { doc_id: &s.doc_id, source: &s.source, title: s.title.as_deref(), leaning: s.leaning.as_deref(), section: s.section, paragraph: s.paragraph, text: &s.text }
+        Placement::new(&s.at, &s.text)
     }
 }
 
 impl<'a> From<&'a ParagraphScore> for Placement<'a> {
     fn from(s: &'a ParagraphScore) -> Self {
-        Placement { doc_id: &s.doc_id, source: &s.source, title: s.title.as_deref(), leaning: s.leaning.as_deref(), section: s.section, paragraph: s.paragraph, text: &s.text }
+        Placement::new(&s.at, &s.text)
     }
 }
 
@@ -422,7 +428,7 @@ pub fn profile(scores: &[StanceScore], paragraphs: &[ParagraphScore], opts: &Agg
                 // one bootstrap stream per group (as before) and voice
                 let seed = stats::SEED + gi as u64 + if voice == Voice::Own { 50_000 } else { 0 };
                 let (lo, hi) = stats::bootstrap_mean_ci(&xs, opts.resamples, opts.level, seed);
-                let mut docs: Vec<&str> = m.iter().map(|s| s.doc_id.as_str()).collect();
+                let mut docs: Vec<&str> = m.iter().map(|s| s.at.doc_id.as_str()).collect();
                 docs.sort_unstable();
                 docs.dedup();
                 let conf = |s: &StanceScore| match (voice, &s.editorial) {
@@ -473,7 +479,7 @@ fn bias_profile(paragraphs: &[ParagraphScore], groups: &[Group], opts: &Aggregat
         }
         let ind = |f: &dyn Fn(&ParagraphScore) -> bool| -> Vec<f64> { m.iter().map(|p| f(p) as u8 as f64).collect() };
         let seed = stats::SEED + 90_000 + 10 * gi as u64;
-        let mut docs: Vec<&str> = m.iter().map(|p| p.doc_id.as_str()).collect();
+        let mut docs: Vec<&str> = m.iter().map(|p| p.at.doc_id.as_str()).collect();
         docs.sort_unstable();
         docs.dedup();
         out.push(BiasRow {
@@ -526,8 +532,8 @@ pub fn contrast(scores: &[StanceScore], groups: &[Group], a: &str, b: &str, opts
     let (ga, gb) = (members(scores, opts.by, a), members(scores, opts.by, b));
     let mut out = Vec::new();
     for (ti, target) in targets_in_order(scores).into_iter().enumerate() {
-        let sa: Vec<&StanceScore> = ga.iter().copied().filter(|s| s.target == target && s.section == Section::Body).collect();
-        let sb: Vec<&StanceScore> = gb.iter().copied().filter(|s| s.target == target && s.section == Section::Body).collect();
+        let sa: Vec<&StanceScore> = ga.iter().copied().filter(|s| s.target == target && s.at.section == Section::Body).collect();
+        let sb: Vec<&StanceScore> = gb.iter().copied().filter(|s| s.target == target && s.at.section == Section::Body).collect();
         if sa.is_empty() || sb.is_empty() {
             continue;
         }
@@ -590,12 +596,12 @@ fn compare(xa: &[f64], xb: &[f64], opts: &AggregateOptions, seeds: (u64, u64), m
 /// The paragraphs with the strongest stance in `voice` (highest |score|), ties by position.
 fn evidence(scores: &[&StanceScore], voice: Voice, k: usize) -> Vec<Evidence> {
     let mut v: Vec<(&StanceScore, f64, &str)> = scores.iter().filter_map(|s| voiced(s, voice).map(|(x, l)| (*s, x, l))).collect();
-    v.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.doc_id.cmp(&y.0.doc_id)).then(x.0.paragraph.cmp(&y.0.paragraph)));
+    v.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.at.doc_id.cmp(&y.0.at.doc_id)).then(x.0.at.paragraph.cmp(&y.0.at.paragraph)));
     v.into_iter()
         .take(k)
         .map(|(s, x, l)| Evidence {
-            doc_id: s.doc_id.clone(),
-            paragraph: s.paragraph,
+            doc_id: s.at.doc_id.clone(),
+            paragraph: s.at.paragraph,
             score: x,
             label: l.to_string(),
             all_score: s.score as f64,
@@ -610,7 +616,7 @@ fn evidence(scores: &[&StanceScore], voice: Voice, k: usize) -> Vec<Evidence> {
 /// Bias contrasts between body groups `a` and `b`: opinion share and loaded rate.
 pub fn bias_contrast(paragraphs: &[ParagraphScore], groups: &[Group], a: &str, b: &str, opts: &AggregateOptions) -> Vec<BiasContrast> {
     let of = |id: &str| -> Vec<&ParagraphScore> {
-        paragraphs.iter().filter(|p| p.section == Section::Body && register_of(p).is_some() && group_of(&Placement::from(*p), opts.by).is_some_and(|(g, _)| g == id)).collect()
+        paragraphs.iter().filter(|p| p.at.section == Section::Body && register_of(p).is_some() && group_of(&Placement::from(*p), opts.by).is_some_and(|(g, _)| g == id)).collect()
     };
     let (pa, pb) = (of(a), of(b));
     if pa.is_empty() || pb.is_empty() {
@@ -630,7 +636,7 @@ pub fn bias_contrast(paragraphs: &[ParagraphScore], groups: &[Group], a: &str, b
         // the paragraphs that drive it: each side's most confident positives
         let ev = |ps: &[&ParagraphScore]| -> Vec<BiasEvidence> {
             let mut v: Vec<&&ParagraphScore> = ps.iter().filter(|p| hit(p)).collect();
-            v.sort_by(|x, y| prob(y).total_cmp(&prob(x)).then(x.doc_id.cmp(&y.doc_id)).then(x.paragraph.cmp(&y.paragraph)));
+            v.sort_by(|x, y| prob(y).total_cmp(&prob(x)).then(x.at.doc_id.cmp(&y.at.doc_id)).then(x.at.paragraph.cmp(&y.at.paragraph)));
             v.into_iter().take(opts.evidence).map(|p| bias_evidence(p)).collect()
         };
         out.push(BiasContrast {
@@ -658,8 +664,8 @@ pub fn bias_contrast(paragraphs: &[ParagraphScore], groups: &[Group], a: &str, b
 
 fn bias_evidence(p: &ParagraphScore) -> BiasEvidence {
     BiasEvidence {
-        doc_id: p.doc_id.clone(),
-        paragraph: p.paragraph,
+        doc_id: p.at.doc_id.clone(),
+        paragraph: p.at.paragraph,
         register: register_of(p).unwrap_or("").to_string(),
         p_opinion: p.class("register").and_then(|c| c.probs.get("opinion")).copied().unwrap_or(0.0) as f64,
         p_loaded: p.class("loaded").and_then(|c| c.probs.get("yes")).copied().unwrap_or(0.0) as f64,

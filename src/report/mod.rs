@@ -82,23 +82,23 @@ impl Report {
         let mut targets: Vec<String> = Vec::new();
         let (mut pairs, mut body, mut comments, mut paragraphs) = (0, 0, 0, 0);
         for r in records {
-            let (doc, source, title) = match r {
+            let at = match r {
                 Record::Stance(s) => {
                     pairs += 1;
-                    body += (s.section == Section::Body) as usize;
-                    comments += (s.section == Section::Comments) as usize;
+                    body += (s.at.section == Section::Body) as usize;
+                    comments += (s.at.section == Section::Comments) as usize;
                     if !targets.contains(&s.target) {
                         targets.push(s.target.clone());
                     }
-                    (&s.doc_id, &s.source, &s.title)
+                    &s.at
                 }
                 Record::Paragraph(p) => {
                     paragraphs += 1;
-                    (&p.doc_id, &p.source, &p.title)
+                    &p.at
                 }
             };
-            if !documents.iter().any(|d| &d.doc_id == doc) {
-                documents.push(DocumentInfo { doc_id: doc.clone(), source: source.clone(), title: title.clone() });
+            if !documents.iter().any(|d| d.doc_id == at.doc_id) {
+                documents.push(DocumentInfo { doc_id: at.doc_id.clone(), source: at.source.clone(), title: at.title.clone() });
             }
         }
         let (name, sha) = records.first().map_or_else(|| (String::new(), String::new()), |r| (r.model().name.clone(), r.model().sha256.clone()));

@@ -16,7 +16,7 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use serde_json::{Map, Value, json};
 
 use super::output::{PartialFile, RecordWriter};
-use super::{ClassScore, OutputValue, ParagraphScore, Probs, Record, SpanScore, StanceScore};
+use super::{ClassScore, OutputValue, ParagraphRef, ParagraphScore, Probs, Record, SpanScore, StanceScore};
 use crate::error::{Error, Result};
 
 const BUFFER: usize = 4096;
@@ -28,23 +28,23 @@ const FIXED: [&str; 16] = ["kind", "doc_id", "source", "title", "date", "url", "
 /// A record as one flat JSON object (lists and the model struct kept; see the module docs).
 pub fn flatten(r: &Record) -> Map<String, Value> {
     let mut m = Map::new();
-    let common = |m: &mut Map<String, Value>, kind: &str, doc: &str, source: &str, title: &Option<String>, date: &Option<String>, url: &Option<String>, leaning: &Option<String>| {
+    let common = |m: &mut Map<String, Value>, kind: &str, at: &ParagraphRef, text: &str| {
         m.insert("kind".into(), kind.into());
-        m.insert("doc_id".into(), doc.into());
-        m.insert("source".into(), source.into());
-        for (k, v) in [("title", title), ("date", date), ("url", url), ("leaning", leaning)] {
+        m.insert("doc_id".into(), at.doc_id.clone().into());
+        m.insert("source".into(), at.source.clone().into());
+        for (k, v) in [("title", &at.title), ("date", &at.date), ("url", &at.url), ("leaning", &at.leaning)] {
             m.insert(k.into(), v.clone().map_or(Value::Null, Value::String));
         }
+        m.insert("paragraph".into(), at.paragraph.into());
+        m.insert("section".into(), at.section.as_str().into());
+        m.insert("start".into(), at.start.into());
+        m.insert("end".into(), at.end.into());
+        m.insert("text".into(), text.into());
     };
     match r {
         Record::Stance(s) => {
-            common(&mut m, "stance", &s.doc_id, &s.source, &s.title, &s.date, &s.url, &s.leaning);
-            m.insert("paragraph".into(), s.paragraph.into());
-            m.insert("section".into(), s.section.as_str().into());
-            m.insert("start".into(), s.start.into());
-            m.insert("end".into(), s.end.into());
+            common(&mut m, "stance", &s.at, &s.text);
             m.insert("target".into(), s.target.clone().into());
-            m.insert("text".into(), s.text.clone().into());
             m.insert("mentions".into(), json!(s.mentions));
             put_stance(&mut m, "", &s.probs, s.score, &s.label);
             if let Some(e) = &s.editorial {
@@ -54,12 +54,7 @@ pub fn flatten(r: &Record) -> Map<String, Value> {
             m.insert("model".into(), json!(s.model));
         }
         Record::Paragraph(p) => {
-            common(&mut m, "paragraph", &p.doc_id, &p.source, &p.title, &p.date, &p.url, &p.leaning);
-            m.insert("paragraph".into(), p.paragraph.into());
-            m.insert("section".into(), p.section.as_str().into());
-            m.insert("start".into(), p.start.into());
-            m.insert("end".into(), p.end.into());
-            m.insert("text".into(), p.text.clone().into());
+            common(&mut m, "paragraph", &p.at, &p.text);
             for (name, v) in &p.outputs {
                 match v {
                     OutputValue::Class(c) => {

@@ -77,11 +77,10 @@ pub enum OutputValue {
     Spans(Vec<SpanScore>),
 }
 
-/// The paragraph-level outputs of one paragraph (no target): register, loaded language and the
-/// loaded words, as the model's manifest names them. A per-token output `X_tokens` is written as
-/// `X_spans`.
+/// Which paragraph of which article a record scores: both record kinds start with it (flattened,
+/// so the JSON keeps its flat fields).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ParagraphScore {
+pub struct ParagraphRef {
     pub doc_id: String,
     pub source: String,
     pub title: Option<String>,
@@ -93,8 +92,35 @@ pub struct ParagraphScore {
     pub leaning: Option<String>,
     pub paragraph: usize,
     pub section: Section,
+    /// Character offsets of the paragraph in the document text.
     pub start: usize,
     pub end: usize,
+}
+
+impl ParagraphRef {
+    fn new(article: &Article, paragraph: &Paragraph) -> ParagraphRef {
+        ParagraphRef {
+            doc_id: article.id.clone(),
+            source: article.source.clone(),
+            title: article.title.clone(),
+            date: article.date.clone(),
+            url: article.url.clone(),
+            leaning: article.leaning.clone(),
+            paragraph: paragraph.index,
+            section: paragraph.section,
+            start: char_offset(&article.text, paragraph.range.start),
+            end: char_offset(&article.text, paragraph.range.end),
+        }
+    }
+}
+
+/// The paragraph-level outputs of one paragraph (no target): register, loaded language and the
+/// loaded words, as the model's manifest names them. A per-token output `X_tokens` is written as
+/// `X_spans`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParagraphScore {
+    #[serde(flatten)]
+    pub at: ParagraphRef,
     pub text: String,
     pub windows: usize,
     pub model: ModelRef,
@@ -137,15 +163,19 @@ impl Record {
     /// Where the record sits in a run: document, paragraph, and target (None: the paragraph record).
     pub fn key(&self) -> RecordKey {
         match self {
-            Record::Stance(s) => RecordKey { doc_id: s.doc_id.clone(), paragraph: s.paragraph, target: Some(s.target.clone()) },
-            Record::Paragraph(p) => RecordKey { doc_id: p.doc_id.clone(), paragraph: p.paragraph, target: None },
+            Record::Stance(s) => RecordKey { doc_id: s.at.doc_id.clone(), paragraph: s.at.paragraph, target: Some(s.target.clone()) },
+            Record::Paragraph(p) => RecordKey { doc_id: p.at.doc_id.clone(), paragraph: p.at.paragraph, target: None },
+        }
+    }
+    /// Which paragraph of which article the record scores.
+    pub fn at(&self) -> &ParagraphRef {
+        match self {
+            Record::Stance(s) => &s.at,
+            Record::Paragraph(p) => &p.at,
         }
     }
     pub fn doc_id(&self) -> &str {
-        match self {
-            Record::Stance(s) => &s.doc_id,
-            Record::Paragraph(p) => &p.doc_id,
-        }
+        &self.at().doc_id
     }
     pub fn model(&self) -> &ModelRef {
         match self {
@@ -166,20 +196,8 @@ pub struct RecordKey {
 /// The stance of one paragraph toward one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StanceScore {
-    pub doc_id: String,
-    pub source: String,
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leaning: Option<String>,
-    pub paragraph: usize,
-    pub section: Section,
-    /// Character offsets of the paragraph in the document text.
-    pub start: usize,
-    pub end: usize,
+    #[serde(flatten)]
+    pub at: ParagraphRef,
     pub target: String,
     pub mentions: Vec<MentionSpan>,
     pub text: String,
@@ -339,7 +357,6 @@ impl OutputReader {
     fn record(&self, job: &Job, pred: &Prediction, targets: &TargetSet) -> Result<Record> {
         let article = job.article;
         let missing = |o: &str| Error::Inference(format!("the model returned no {o:?} output"));
-        let (start, end) = (char_offset(&article.text, job.paragraph.range.start), char_offset(&article.text, job.paragraph.range.end));
         let Some(t) = job.target else {
             let mut outputs = BTreeMap::new();
             for (name, labels, per_token) in &self.text_outputs {
@@ -354,16 +371,7 @@ impl OutputReader {
                 }
             }
             return Ok(Record::Paragraph(ParagraphScore {
-                doc_id: article.id.clone(),
-                source: article.source.clone(),
-                title: article.title.clone(),
-                date: article.date.clone(),
-                url: article.url.clone(),
-                leaning: article.leaning.clone(),
-                paragraph: job.paragraph.index,
-                section: job.paragraph.section,
-                start,
-                end,
+                at: ParagraphRef::new(article, &job.paragraph),
                 text: job.paragraph.text.clone(),
                 windows: pred.windows,
                 model: self.model.clone(),
@@ -376,16 +384,7 @@ impl OutputReader {
             None => None,
         };
         Ok(Record::Stance(StanceScore {
-            doc_id: article.id.clone(),
-            source: article.source.clone(),
-            title: article.title.clone(),
-            date: article.date.clone(),
-            url: article.url.clone(),
-            leaning: article.leaning.clone(),
-            paragraph: job.paragraph.index,
-            section: job.paragraph.section,
-            start,
-            end,
+            at: ParagraphRef::new(article, &job.paragraph),
             target: targets.targets[t].name.clone(),
             mentions: job
                 .mentions
