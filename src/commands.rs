@@ -240,10 +240,7 @@ pub fn score_with(req: &ScoreRequest, sink: &mut dyn FnMut(Record) -> Result<()>
 /// document and corpora per outlet.
 pub fn resolve_grouping(by: &str, scores: &[StanceScore]) -> Result<GroupBy> {
     if by == "auto" {
-        let mut docs: Vec<&str> = scores.iter().map(|s| s.at.doc_id.as_str()).collect();
-        docs.sort_unstable();
-        docs.dedup();
-        return Ok(if docs.len() <= 12 { GroupBy::Document } else { GroupBy::Source });
+        return Ok(if crate::aggregate::document_count(scores.iter().map(|s| &s.at)) <= 12 { GroupBy::Document } else { GroupBy::Source });
     }
     GroupBy::parse(by)
 }

@@ -179,11 +179,11 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
 
     m = results["machine"]
-    kernel_lines = [f"GEMM {'x'.join(map(str, g['shape']))} ({tier}), 1 thread: PyTorch fp32 {g['torch_fp32_gmac_s']} GMAC/s, "
-                    f"ORT fp32 {g['ort_fp32_gmac_s']}, ORT int8 {g['ort_int8_gmac_s']} -> int8 {g['int8_over_torch_fp32']:.2f}x PyTorch fp32"
-                    for tier, g in gemm_gain.items()]
+    kernel_line = {tier: f"GEMM {'x'.join(map(str, g['shape']))} ({tier}), 1 thread: PyTorch fp32 {g['torch_fp32_gmac_s']} GMAC/s, "
+                         f"ORT fp32 {g['ort_fp32_gmac_s']}, ORT int8 {g['ort_int8_gmac_s']} -> int8 {g['int8_over_torch_fp32']:.2f}x PyTorch fp32"
+                   for tier, g in gemm_gain.items()}
     lines = [f"machine: {m.get('cpu')}, {m.get('cores')} cores; flags {' '.join(m.get('flags', []))}; onnxruntime {m.get('onnxruntime')}",
-             *kernel_lines,
+             *kernel_line.values(),
              f"input: first {docs} articles = {paras} paragraphs of the corpus; {args.threads} threads",
              f"{'':44}{'seconds':>8}{'inputs/s':>10}{'pairs/s':>9}{'RSS MB':>8}"]
     for tier, t in results["tiers"].items():
@@ -224,7 +224,7 @@ def main():
                 "speedup": round(t["speedup"], 2),
                 "label_agreement_with_python": r.get("label_agreement_with_slant"),
                 "gemm": gemm_gain[tier],
-                "table": "\n".join(l for l in lines if l.startswith((tier, "  " + tier, "machine", "input")) or l == kernel_lines[tiers.index(tier)]),
+                "table": "\n".join(l for l in lines if l.startswith((tier, "  " + tier, "machine", "input")) or l == kernel_line[tier]),
             }
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(m, f, indent=2)

@@ -1,7 +1,8 @@
-"""What this CPU's int8 kernels can give over fp32: one FFN-shaped GEMM (M tokens x hidden x 4*hidden,
-the shape that dominates both tiers' cost) timed on one thread three ways: PyTorch fp32 (what the
-Python reference runs, on one window and on a batch of them), ONNX Runtime fp32, and ONNX Runtime dynamic int8 (DynamicQuantizeLinear +
-MatMulInteger with int8 weights, the ops slant's int8 graph runs).
+"""What this CPU's int8 kernels can give over fp32: one FFN-shaped GEMM (M tokens x hidden x
+4*hidden, the shape that dominates both tiers' cost) timed on one thread three ways: PyTorch fp32
+(what the Python reference runs, on one window and on a batch of them), ONNX Runtime fp32, and ONNX
+Runtime dynamic int8 (DynamicQuantizeLinear + MatMulInteger with int8 weights, the ops slant's int8
+graph runs).
 
 Why: slant's speed-up over the reference is bounded by how much faster an int8 GEMM runs than an
 fp32 one on the CPU at hand, and that differs by instruction set (measured: about 2x on an AVX2-only

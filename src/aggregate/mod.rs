@@ -428,9 +428,6 @@ pub fn profile(scores: &[StanceScore], paragraphs: &[ParagraphScore], opts: &Agg
                 // one bootstrap stream per group (as before) and voice
                 let seed = stats::SEED + gi as u64 + if voice == Voice::Own { 50_000 } else { 0 };
                 let (lo, hi) = stats::bootstrap_mean_ci(&xs, opts.resamples, opts.level, seed);
-                let mut docs: Vec<&str> = m.iter().map(|s| s.at.doc_id.as_str()).collect();
-                docs.sort_unstable();
-                docs.dedup();
                 let conf = |s: &StanceScore| match (voice, &s.editorial) {
                     (Voice::Own, Some(e)) => e.probs.against.max(e.probs.neutral).max(e.probs.favor) as f64,
                     _ => s.probs.against.max(s.probs.neutral).max(s.probs.favor) as f64,
@@ -441,7 +438,7 @@ pub fn profile(scores: &[StanceScore], paragraphs: &[ParagraphScore], opts: &Agg
                     section: g.section,
                     voice,
                     target: target.clone(),
-                    documents: docs.len(),
+                    documents: document_count(m.iter().map(|s| &s.at)),
                     n: xs.len(),
                     mean: stats::mean(&xs),
                     ci_low: lo,
@@ -455,6 +452,14 @@ pub fn profile(scores: &[StanceScore], paragraphs: &[ParagraphScore], opts: &Agg
     }
     let bias_rows = bias_profile(paragraphs, &groups, opts);
     Profile { by: opts.by, resamples: opts.resamples, seed: stats::SEED, confidence_level: opts.level, groups, rows, bias_rows }
+}
+
+/// How many distinct documents the records come from.
+pub fn document_count<'a>(records: impl Iterator<Item = &'a ParagraphRef>) -> usize {
+    let mut docs: Vec<&str> = records.map(|at| at.doc_id.as_str()).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    docs.len()
 }
 
 fn register_of(p: &ParagraphScore) -> Option<&str> {
@@ -479,14 +484,11 @@ fn bias_profile(paragraphs: &[ParagraphScore], groups: &[Group], opts: &Aggregat
         }
         let ind = |f: &dyn Fn(&ParagraphScore) -> bool| -> Vec<f64> { m.iter().map(|p| f(p) as u8 as f64).collect() };
         let seed = stats::SEED + 90_000 + 10 * gi as u64;
-        let mut docs: Vec<&str> = m.iter().map(|p| p.at.doc_id.as_str()).collect();
-        docs.sort_unstable();
-        docs.dedup();
         out.push(BiasRow {
             group: g.id.clone(),
             name: g.name.clone(),
             section: g.section,
-            documents: docs.len(),
+            documents: document_count(m.iter().map(|p| &p.at)),
             n: m.len(),
             report: share_of(&ind(&|p| register_of(p) == Some("report")), opts, seed),
             analysis: share_of(&ind(&|p| register_of(p) == Some("analysis")), opts, seed + 1),

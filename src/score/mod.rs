@@ -162,10 +162,11 @@ impl Record {
     }
     /// Where the record sits in a run: document, paragraph, and target (None: the paragraph record).
     pub fn key(&self) -> RecordKey {
-        match self {
-            Record::Stance(s) => RecordKey { doc_id: s.at.doc_id.clone(), paragraph: s.at.paragraph, target: Some(s.target.clone()) },
-            Record::Paragraph(p) => RecordKey { doc_id: p.at.doc_id.clone(), paragraph: p.at.paragraph, target: None },
-        }
+        let target = match self {
+            Record::Stance(s) => Some(s.target.clone()),
+            Record::Paragraph(_) => None,
+        };
+        RecordKey { doc_id: self.at().doc_id.clone(), paragraph: self.at().paragraph, target }
     }
     /// Which paragraph of which article the record scores.
     pub fn at(&self) -> &ParagraphRef {
